@@ -1,0 +1,91 @@
+/**
+ * Logging for the whole app: one `setupLogging()` call at start, then `getLogger([...])` anywhere.
+ *
+ * Built on `@logtape/logtape`: Deno's `@std/log` was removed from the standard library in 2025.
+ *
+ * @example
+ * ```ts
+ * await setupLogging({ level: "info", format: "json" });
+ * getLogger(["zien", "db"]).info("connected to {url}", { url: redactedUrl });
+ * ```
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  configure,
+  dispose,
+  getJsonLinesFormatter,
+  getLogger as logtapeLogger,
+  getTextFormatter,
+  type Logger,
+  type LogRecord,
+  type LogLevel,
+  reset,
+  withContext,
+} from "@logtape/logtape";
+
+export type { Logger, LogLevel };
+export { withContext };
+
+/** How log records are written. */
+export interface LoggingOptions {
+  /** The lowest level written. */
+  level: LogLevel;
+  /** `pretty`: one readable line per record; `json`: one JSON object per line. */
+  format: "pretty" | "json";
+  /** Where records go; the devdb CLI keeps stdout for its URL. */
+  stream?: "stdout" | "stderr";
+}
+
+/** Configures logging for this process (again, if it was configured before). */
+export async function setupLogging(options: LoggingOptions): Promise<void> {
+  const stream = options.stream === "stderr" ? Deno.stderr : Deno.stdout;
+  const formatter = options.format === "json"
+    ? getJsonLinesFormatter({ properties: "flatten", message: "rendered" })
+    : getTextFormatter({
+      timestamp: "date-time-tz",
+      category: ".",
+      value: (v, inspect) => typeof v === "string" ? v : inspect(v),
+    });
+  await reset();
+  await configure({
+    reset: true,
+    contextLocalStorage: new AsyncLocalStorage(),
+    sinks: {
+      out: writeSyncSink(stream, formatter),
+    },
+    loggers: [
+      { category: ["zien"], lowestLevel: options.level, sinks: ["out"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["out"] },
+    ],
+  });
+}
+
+const encoder = new TextEncoder();
+
+// Written by hand because logtape's stream sink writes asynchronously: lines queued at Deno.exit() would be
+// lost, and reconfiguring would close stdout.
+function writeSyncSink(stream: typeof Deno.stdout, format: (record: LogRecord) => string) {
+  return (record: LogRecord): void => {
+    const line = format(record);
+    const bytes = encoder.encode(line.endsWith("\n") ? line : line + "\n");
+    for (let written = 0; written < bytes.length;) written += stream.writeSync(bytes.subarray(written));
+  };
+}
+
+/** Flushes and closes the sinks; call last, just before exit. */
+export async function shutdownLogging(): Promise<void> {
+  await dispose();
+}
+
+/**
+ * A logger under the app's `zien` category.
+ *
+ * @example
+ * ```ts
+ * const log = getLogger(["db", "pool"]); // category zien.db.pool
+ * ```
+ */
+export function getLogger(category: string[]): Logger {
+  return logtapeLogger(["zien", ...category]);
+}
