@@ -1,0 +1,254 @@
+/**
+ * The environment, read and validated in one place. A bad value stops start-up (exit 78) with one line
+ * naming the variable, the value and what is allowed; credentials in a URL are redacted from that line.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(Deno.env.toObject(), { isTerminal: Deno.stdout.isTerminal() });
+ * config.pool.maxPoolSize; // 10 unless DB_MAX_POOL_SIZE says otherwise
+ * ```
+ * @module
+ */
+import { z } from "zod";
+import { redactUrl } from "./redact.ts";
+import type { LogLevel } from "./log.ts";
+
+/** The exit code for a configuration error (EX_CONFIG in sysexits.h). */
+export const EXIT_CONFIG = 78;
+
+/** A variable whose value is not allowed. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, readonly value: string, readonly allowed: string) {
+    super(`Invalid ${variable}=${JSON.stringify(value)}: expected ${allowed}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** The driver's pool settings, passed to `MongoClient` as they are. */
+export interface PoolConfig {
+  maxPoolSize: number;
+  minPoolSize: number;
+  maxIdleTimeMS: number;
+  maxConnecting: number;
+  connectTimeoutMS: number;
+  serverSelectionTimeoutMS: number;
+  socketTimeoutMS: number;
+  waitQueueTimeoutMS: number;
+}
+
+/** Everything the process reads from its environment. */
+export interface Config {
+  /** Unset means: start the embedded devdb (development mode). */
+  mongodbUrl: string | undefined;
+  dbName: string;
+  pool: PoolConfig;
+  retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  monitor: { intervalMs: number; leakThresholdMs: number };
+  budget: { connectionLimit: number | undefined; appInstances: number; enforce: boolean };
+  http: {
+    host: string;
+    port: number;
+    adminToken: string | undefined;
+    metricsToken: string | undefined;
+    corsOrigins: string[];
+  };
+  log: { level: LogLevel; format: "pretty" | "json" };
+  shutdown: { timeoutMs: number; drainDelayMs: number };
+  calls: {
+    windowIntervalMs: number;
+    schedulerIntervalMs: number;
+    leaseMs: number;
+    concurrency: number;
+  };
+  telephony: {
+    provider: "simulated" | "twilio";
+    simRingMs: number;
+    publicBaseUrl: string | undefined;
+    twilio: {
+      accountSid: string | undefined;
+      authToken: string | undefined;
+      fromNumber: string | undefined;
+      apiBase: string;
+    };
+  };
+  /** The raw environment, for modules that read their own prefixed variables (batch writers). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+type Env = Record<string, string | undefined>;
+
+const intPattern = /^-?\d+$/;
+
+function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const parsed = z.string().regex(intPattern).transform(Number).pipe(z.number().int().min(min).max(max))
+    .safeParse(raw.trim());
+  if (!parsed.success) {
+    const range = max === Number.MAX_SAFE_INTEGER
+      ? `an integer >= ${min}`
+      : `an integer from ${min} to ${max}`;
+    throw new ConfigError(name, raw, range);
+  }
+  return parsed.data;
+}
+
+function optionalInt(env: Env, name: string, min: number): number | undefined {
+  return env[name] === undefined || env[name] === "" ? undefined : int(env, name, 0, min);
+}
+
+function oneOf<const T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const parsed = z.enum(allowed).safeParse(raw.trim().toLowerCase());
+  if (!parsed.success) throw new ConfigError(name, raw, `one of ${allowed.join(", ")}`);
+  return parsed.data as T;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = raw.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(value)) return true;
+  if (["false", "0", "no", "off"].includes(value)) return false;
+  throw new ConfigError(name, raw, "true or false");
+}
+
+function text(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw === undefined || raw === "" ? undefined : raw;
+}
+
+function mongodbUrl(env: Env): string | undefined {
+  const name = env.MONGODB_URL !== undefined && env.MONGODB_URL !== "" ? "MONGODB_URL" : "MONGODB_URI";
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  if (!/^mongodb(\+srv)?:\/\/[^/?#]+/.test(raw)) {
+    throw new ConfigError(name, redactUrl(raw), "a mongodb:// or mongodb+srv:// URL with a host");
+  }
+  return raw;
+}
+
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) {
+    throw new ConfigError(name, redactUrl(raw), "an http:// or https:// URL");
+  }
+  return raw.replace(/\/+$/, "");
+}
+
+const dbNamePattern = /^[A-Za-z0-9_-]{1,38}$/;
+
+function poolConfig(env: Env): PoolConfig {
+  const pool: PoolConfig = {
+    maxPoolSize: int(env, "DB_MAX_POOL_SIZE", 10, 1, 1000),
+    minPoolSize: int(env, "DB_MIN_POOL_SIZE", 2, 0, 1000),
+    maxIdleTimeMS: int(env, "DB_MAX_IDLE_TIME_MS", 60_000, 0),
+    maxConnecting: int(env, "DB_MAX_CONNECTING", 2, 1, 100),
+    connectTimeoutMS: int(env, "DB_CONNECT_TIMEOUT_MS", 10_000, 0),
+    serverSelectionTimeoutMS: int(env, "DB_SERVER_SELECTION_TIMEOUT_MS", 5_000, 1),
+    socketTimeoutMS: int(env, "DB_SOCKET_TIMEOUT_MS", 45_000, 0),
+    waitQueueTimeoutMS: int(env, "DB_WAIT_QUEUE_TIMEOUT_MS", 5_000, 0),
+  };
+  if (pool.minPoolSize > pool.maxPoolSize) {
+    throw new ConfigError(
+      "DB_MIN_POOL_SIZE",
+      String(pool.minPoolSize),
+      `at most DB_MAX_POOL_SIZE (${pool.maxPoolSize})`,
+    );
+  }
+  return pool;
+}
+
+function retryConfig(env: Env): Config["retry"] {
+  const retry = {
+    maxAttempts: int(env, "DB_RETRY_MAX_ATTEMPTS", 5, 1, 1000),
+    initialDelayMs: int(env, "DB_RETRY_INITIAL_DELAY_MS", 1_000, 0),
+    maxDelayMs: int(env, "DB_RETRY_MAX_DELAY_MS", 30_000, 0),
+  };
+  if (retry.maxDelayMs < retry.initialDelayMs) {
+    throw new ConfigError(
+      "DB_RETRY_MAX_DELAY_MS",
+      String(retry.maxDelayMs),
+      `at least DB_RETRY_INITIAL_DELAY_MS (${retry.initialDelayMs})`,
+    );
+  }
+  return retry;
+}
+
+function telephonyConfig(env: Env): Config["telephony"] {
+  const telephony: Config["telephony"] = {
+    provider: oneOf(env, "TELEPHONY_PROVIDER", ["simulated", "twilio"], "simulated"),
+    simRingMs: int(env, "TELEPHONY_SIM_RING_MS", 2_000, 0),
+    publicBaseUrl: httpUrl(env, "PUBLIC_BASE_URL"),
+    twilio: {
+      accountSid: text(env, "TWILIO_ACCOUNT_SID"),
+      authToken: text(env, "TWILIO_AUTH_TOKEN"),
+      fromNumber: text(env, "TWILIO_FROM_NUMBER"),
+      apiBase: httpUrl(env, "TWILIO_API_BASE") ?? "https://api.twilio.com",
+    },
+  };
+  if (telephony.provider === "twilio") {
+    const required = {
+      TWILIO_ACCOUNT_SID: telephony.twilio.accountSid,
+      TWILIO_AUTH_TOKEN: telephony.twilio.authToken,
+      TWILIO_FROM_NUMBER: telephony.twilio.fromNumber,
+      PUBLIC_BASE_URL: telephony.publicBaseUrl,
+    };
+    for (const [name, value] of Object.entries(required)) {
+      if (value === undefined) throw new ConfigError(name, "", "a value when TELEPHONY_PROVIDER=twilio");
+    }
+  }
+  return telephony;
+}
+
+/**
+ * Reads and validates the configuration from an environment record.
+ *
+ * @throws {ConfigError} naming the first variable whose value is not allowed
+ */
+export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
+  const dbName = text(env, "DB_NAME") ?? "zien";
+  if (!dbNamePattern.test(dbName)) {
+    throw new ConfigError("DB_NAME", dbName, "1 to 38 letters, digits, '_' or '-'");
+  }
+  return {
+    mongodbUrl: mongodbUrl(env),
+    dbName,
+    pool: poolConfig(env),
+    retry: retryConfig(env),
+    monitor: {
+      intervalMs: int(env, "DB_MONITOR_INTERVAL_MS", 60_000, 1_000),
+      leakThresholdMs: int(env, "DB_LEAK_THRESHOLD_MS", 30_000, 1),
+    },
+    budget: {
+      connectionLimit: optionalInt(env, "DB_CONNECTION_LIMIT", 1),
+      appInstances: int(env, "APP_INSTANCES", 1, 1, 10_000),
+      enforce: bool(env, "DB_BUDGET_ENFORCE", true),
+    },
+    http: {
+      host: text(env, "HOST") ?? "0.0.0.0",
+      port: int(env, "PORT", 8000, 0, 65_535),
+      adminToken: text(env, "ADMIN_TOKEN"),
+      metricsToken: text(env, "METRICS_TOKEN"),
+      corsOrigins: (text(env, "CORS_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    },
+    log: {
+      level: oneOf(env, "LOG_LEVEL", ["trace", "debug", "info", "warning", "error", "fatal"], "info"),
+      format: oneOf(env, "LOG_FORMAT", ["pretty", "json"], options.isTerminal ? "pretty" : "json"),
+    },
+    shutdown: {
+      timeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 1),
+      drainDelayMs: int(env, "SHUTDOWN_DRAIN_DELAY_MS", 0, 0),
+    },
+    calls: {
+      windowIntervalMs: int(env, "CALL_WINDOW_INTERVAL_MS", 300_000, 100),
+      schedulerIntervalMs: int(env, "CALL_SCHEDULER_INTERVAL_MS", 15_000, 100),
+      leaseMs: int(env, "CALL_LEASE_MS", 120_000, 100),
+      concurrency: int(env, "CALL_CONCURRENCY", 4, 1, 100),
+    },
+    telephony: telephonyConfig(env),
+    env: Object.freeze({ ...env }),
+  };
+}

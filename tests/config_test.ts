@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+const load = (env: Record<string, string>) => loadConfig(env, { isTerminal: false });
+
+Deno.test("defaults match the documented ones", () => {
+  const config = load({});
+  assert.equal(config.mongodbUrl, undefined);
+  assert.equal(config.dbName, "zien");
+  assert.deepEqual(config.pool, {
+    maxPoolSize: 10,
+    minPoolSize: 2,
+    maxIdleTimeMS: 60_000,
+    maxConnecting: 2,
+    connectTimeoutMS: 10_000,
+    serverSelectionTimeoutMS: 5_000,
+    socketTimeoutMS: 45_000,
+    waitQueueTimeoutMS: 5_000,
+  });
+  assert.deepEqual(config.retry, { maxAttempts: 5, initialDelayMs: 1_000, maxDelayMs: 30_000 });
+  assert.deepEqual(config.monitor, { intervalMs: 60_000, leakThresholdMs: 30_000 });
+  assert.deepEqual(config.budget, { connectionLimit: undefined, appInstances: 1, enforce: true });
+  assert.equal(config.http.host, "0.0.0.0");
+  assert.equal(config.http.port, 8000);
+  assert.equal(config.log.level, "info");
+  assert.equal(config.log.format, "json");
+  assert.equal(loadConfig({}, { isTerminal: true }).log.format, "pretty");
+  assert.deepEqual(config.shutdown, { timeoutMs: 10_000, drainDelayMs: 0 });
+});
+
+Deno.test("values from the environment are parsed", () => {
+  const config = load({
+    MONGODB_URI: "mongodb+srv://cluster0.example.net/zien",
+    DB_MAX_POOL_SIZE: "25",
+    DB_BUDGET_ENFORCE: "false",
+    DB_CONNECTION_LIMIT: "500",
+    CORS_ORIGINS: "https://a.example, https://b.example",
+    LOG_LEVEL: "DEBUG",
+  });
+  assert.equal(config.mongodbUrl, "mongodb+srv://cluster0.example.net/zien");
+  assert.equal(config.pool.maxPoolSize, 25);
+  assert.equal(config.budget.enforce, false);
+  assert.equal(config.budget.connectionLimit, 500);
+  assert.deepEqual(config.http.corsOrigins, ["https://a.example", "https://b.example"]);
+  assert.equal(config.log.level, "debug");
+});
+
+const badValues: [Record<string, string>, string, string][] = [
+  [{ DB_MAX_POOL_SIZE: "ten" }, "DB_MAX_POOL_SIZE", "an integer from 1 to 1000"],
+  [{ DB_MAX_POOL_SIZE: "0" }, "DB_MAX_POOL_SIZE", "an integer from 1 to 1000"],
+  [{ DB_MAX_POOL_SIZE: "1.5" }, "DB_MAX_POOL_SIZE", "an integer"],
+  [{ DB_MIN_POOL_SIZE: "20", DB_MAX_POOL_SIZE: "5" }, "DB_MIN_POOL_SIZE", "at most DB_MAX_POOL_SIZE (5)"],
+  [{ DB_SOCKET_TIMEOUT_MS: "-1" }, "DB_SOCKET_TIMEOUT_MS", "an integer >= 0"],
+  [{ DB_WAIT_QUEUE_TIMEOUT_MS: "-100" }, "DB_WAIT_QUEUE_TIMEOUT_MS", "an integer >= 0"],
+  [{ MONGODB_URL: "postgres://db/zien" }, "MONGODB_URL", "a mongodb:// or mongodb+srv:// URL"],
+  [{ DB_BUDGET_ENFORCE: "maybe" }, "DB_BUDGET_ENFORCE", "true or false"],
+  [{ LOG_FORMAT: "xml" }, "LOG_FORMAT", "one of pretty, json"],
+  [{ PORT: "70000" }, "PORT", "an integer from 0 to 65535"],
+  [{ DB_NAME: "a/b" }, "DB_NAME", "letters, digits"],
+  [{ DB_RETRY_INITIAL_DELAY_MS: "5000", DB_RETRY_MAX_DELAY_MS: "100" }, "DB_RETRY_MAX_DELAY_MS", "at least"],
+  [{ TELEPHONY_PROVIDER: "twilio" }, "TWILIO_ACCOUNT_SID", "TELEPHONY_PROVIDER=twilio"],
+];
+
+for (const [env, variable, allowed] of badValues) {
+  Deno.test(`refuses ${JSON.stringify(env)} naming ${variable}`, () => {
+    let caught: unknown;
+    try {
+      load(env);
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${caught}`);
+    assert.equal(caught.variable, variable);
+    assert.match(caught.message, new RegExp(`^Invalid ${variable}=`));
+    assert.ok(caught.message.includes(allowed), `${caught.message} should say ${allowed}`);
+  });
+}
+
+Deno.test("a refused URL never shows its credentials", () => {
+  let caught: unknown;
+  try {
+    load({ MONGODB_URL: "mysql://admin:hunter2@db.example/zien" });
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError);
+  assert.ok(!caught.message.includes("hunter2"), caught.message);
+  assert.ok(!caught.message.includes("admin"), caught.message);
+});
