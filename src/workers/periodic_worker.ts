@@ -1,0 +1,151 @@
+/**
+ * The worker runtime: a job that runs every interval inside the server process, on the shared `Db`.
+ *
+ * @module
+ */
+import { getLogger } from "../log.ts";
+
+const log = getLogger(["workers"]);
+
+/** A worker's state, for health output and metrics. */
+export interface WorkerStatus {
+  name: string;
+  running: boolean;
+  /** Epoch milliseconds when the last tick started, or null before the first. */
+  lastTickAt: number | null;
+  lastDurationMs: number | null;
+  ticks: number;
+  failures: number;
+  lastError: string | null;
+}
+
+/** What a worker does each tick. The signal aborts when the worker is asked to stop. */
+export type Tick = (signal: AbortSignal) => Promise<void>;
+
+/** How a periodic worker runs. */
+export interface PeriodicWorkerOptions {
+  name: string;
+  intervalMs: number;
+  tick: Tick;
+  /** Spread of the interval, as a fraction: 0.1 waits 90% to 110% of it, so instances do not tick in step. */
+  jitter?: number;
+  /** Tick once right after `start()` rather than one interval later. */
+  runAtStart?: boolean;
+  random?: () => number;
+}
+
+/**
+ * The wait before the next tick: `intervalMs` spread by ±`jitter`, so instances started together drift apart.
+ *
+ * @example
+ * ```ts
+ * jitteredDelay(1000, 0.2, () => 1); // 1200
+ * ```
+ */
+export function jitteredDelay(
+  intervalMs: number,
+  jitter: number,
+  random: () => number = Math.random,
+): number {
+  return Math.max(0, Math.round(intervalMs * (1 - jitter + 2 * jitter * random())));
+}
+
+/**
+ * Runs `tick` every interval (with jitter). Ticks never overlap: the next is scheduled when one ends. A tick
+ * that throws is logged and counted, never fatal. `stop()` resolves once the tick in flight has finished.
+ *
+ * @example
+ * ```ts
+ * const worker = new PeriodicWorker({ name: "cleanup", intervalMs: 60_000, tick: async () => {} });
+ * worker.start();
+ * await worker.stop();
+ * ```
+ */
+export class PeriodicWorker {
+  readonly name: string;
+  readonly #options: PeriodicWorkerOptions;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight: Promise<void> | undefined;
+  #abort = new AbortController();
+  #running = false;
+  #status: Omit<WorkerStatus, "name" | "running"> = {
+    lastTickAt: null,
+    lastDurationMs: null,
+    ticks: 0,
+    failures: 0,
+    lastError: null,
+  };
+
+  constructor(options: PeriodicWorkerOptions) {
+    if (!(options.intervalMs > 0)) {
+      throw new RangeError(`intervalMs must be positive, got ${options.intervalMs}`);
+    }
+    this.name = options.name;
+    this.#options = options;
+  }
+
+  /** Starts ticking; calling it on a running worker does nothing. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#abort = new AbortController();
+    this.#schedule(this.#options.runAtStart ? 0 : this.#nextDelay());
+    log.info("worker {name} started, every {intervalMs} ms", {
+      name: this.name,
+      intervalMs: this.#options.intervalMs,
+    });
+  }
+
+  /** Stops scheduling, signals the tick in flight, and resolves once it has finished. */
+  async stop(): Promise<void> {
+    if (!this.#running) return await this.#inFlight;
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#abort.abort(new Error(`worker ${this.name} is stopping`));
+    await this.#inFlight;
+    log.info("worker {name} stopped after {ticks} tick(s)", { name: this.name, ticks: this.#status.ticks });
+  }
+
+  /** Whether a tick is running right now (a shutdown that times out names such workers). */
+  get busy(): boolean {
+    return this.#inFlight !== undefined;
+  }
+
+  /** The worker's state now. */
+  status(): WorkerStatus {
+    return { name: this.name, running: this.#running, ...this.#status };
+  }
+
+  #nextDelay(): number {
+    return jitteredDelay(this.#options.intervalMs, this.#options.jitter ?? 0.1, this.#options.random);
+  }
+
+  #schedule(delayMs: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#inFlight = this.#runTick().finally(() => {
+        this.#inFlight = undefined;
+        if (this.#running) this.#schedule(this.#nextDelay());
+      });
+    }, delayMs);
+  }
+
+  async #runTick(): Promise<void> {
+    const started = performance.now();
+    this.#status.lastTickAt = Date.now();
+    try {
+      await this.#options.tick(this.#abort.signal);
+    } catch (err) {
+      this.#status.failures++;
+      this.#status.lastError = err instanceof Error ? err.message : String(err);
+      log.error("worker {name} tick failed: {error}", {
+        name: this.name,
+        error: err instanceof Error ? err.stack ?? err.message : String(err),
+      });
+    } finally {
+      this.#status.ticks++;
+      this.#status.lastDurationMs = Math.round(performance.now() - started);
+    }
+  }
+}
