@@ -1,0 +1,201 @@
+/**
+ * A collection in memory: documents by `_id` key in insertion order, plus its secondary indexes.
+ *
+ * Stored documents are never mutated: an update stores a new object, so cursors may keep references.
+ *
+ * @module
+ */
+import type { Document } from "bson";
+import { CommandError } from "../errors.ts";
+import { canonicalKey, isIndexableScalar, isPlainObject } from "./keys.ts";
+import { type IndexKey, type IndexSpec, SecondaryIndex } from "./secondary_index.ts";
+import { duplicateKeyError } from "./duplicate_key.ts";
+
+/** Receives every change as a log record (the persistence log, or nothing in memory mode). */
+export type ChangeSink = (record: Document) => void;
+
+/** The `_id` index every collection has. */
+export const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: "_id_" };
+
+/** Candidate documents for a filter, and whether the filter needs no further matching. */
+export interface Candidates {
+  docs: Iterable<Document>;
+  exact: boolean;
+}
+
+/** One collection's documents and indexes. */
+export class Collection {
+  /** The database name. */
+  readonly db: string;
+  /** The collection name. */
+  readonly name: string;
+  /** The options it was created with. */
+  readonly options: Document;
+  /** A stable identity for listCollections. */
+  readonly uuid = crypto.randomUUID();
+  readonly #docs = new Map<string, Document>();
+  readonly #indexes = new Map<string, SecondaryIndex>();
+  readonly #sink: ChangeSink;
+
+  constructor(db: string, name: string, options: Document, sink: ChangeSink) {
+    this.db = db;
+    this.name = name;
+    this.options = options;
+    this.#sink = sink;
+  }
+
+  /** `db.collection`. */
+  get namespace(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  /** How many documents it holds. */
+  get size(): number {
+    return this.#docs.size;
+  }
+
+  /** Every document, in insertion order. */
+  documents(): IterableIterator<Document> {
+    return this.#docs.values();
+  }
+
+  /** The document with this `_id`, if any. */
+  byId(id: unknown): Document | undefined {
+    return this.#docs.get(canonicalKey(id));
+  }
+
+  /** The `_id` index followed by the secondary ones. */
+  indexSpecs(): IndexSpec[] {
+    return [ID_INDEX_SPEC, ...[...this.#indexes.values()].map((index) => index.spec)];
+  }
+
+  /** The secondary indexes. */
+  secondaryIndexes(): IterableIterator<SecondaryIndex> {
+    return this.#indexes.values();
+  }
+
+  /** Stores a new document (which must have an `_id`); throws DuplicateKey on any unique index. */
+  insert(doc: Document, log = true): void {
+    const id = canonicalKey(doc._id);
+    if (this.#docs.has(id)) throw duplicateKeyError(this.namespace, "_id_", { _id: 1 }, [doc._id]);
+    const keys = this.#checkUnique(doc, id);
+    for (const [index, indexKeys] of keys) index.add(id, indexKeys);
+    this.#docs.set(id, doc);
+    if (log) this.#sink({ o: "i", db: this.db, c: this.name, d: doc });
+  }
+
+  /** Replaces a stored document by a new object with the same `_id`; throws DuplicateKey on conflict. */
+  replace(previous: Document, next: Document): void {
+    const id = canonicalKey(previous._id);
+    if (canonicalKey(next._id) !== id) {
+      throw new CommandError(
+        "ImmutableField",
+        "Performing an update on the path '_id' would modify the immutable field '_id'",
+      );
+    }
+    const keys = this.#checkUnique(next, id);
+    for (const index of this.#indexes.values()) index.remove(id, index.keysOf(previous));
+    for (const [index, indexKeys] of keys) index.add(id, indexKeys);
+    this.#docs.set(id, next);
+    this.#sink({ o: "i", db: this.db, c: this.name, d: next });
+  }
+
+  /** Deletes a stored document. */
+  remove(doc: Document, log = true): void {
+    const id = canonicalKey(doc._id);
+    if (!this.#docs.delete(id)) return;
+    for (const index of this.#indexes.values()) index.remove(id, index.keysOf(doc));
+    if (log) this.#sink({ o: "d", db: this.db, c: this.name, id: doc._id });
+  }
+
+  /** Removes the document with this `_id` (log replay). */
+  removeById(id: unknown): void {
+    const doc = this.byId(id);
+    if (doc) this.remove(doc, false);
+  }
+
+  /** Stores a document from the log, replacing any with the same `_id`, without unique checks. */
+  restore(doc: Document): void {
+    const previous = this.byId(doc._id);
+    const id = canonicalKey(doc._id);
+    for (const index of this.#indexes.values()) {
+      if (previous) index.remove(id, index.keysOf(previous));
+      index.add(id, index.keysOf(doc));
+    }
+    this.#docs.set(id, doc);
+  }
+
+  /** Adds a secondary index over the documents already stored; throws DuplicateKey if unique fails. */
+  createIndex(spec: IndexSpec, log = true): void {
+    const index = new SecondaryIndex(spec);
+    for (const [id, doc] of this.#docs) {
+      const keys = index.keysOf(doc);
+      if (index.unique) {
+        const clash = index.conflict(keys, id);
+        if (clash) throw duplicateKeyError(this.namespace, spec.name, spec.key, clash.values);
+      }
+      index.add(id, keys);
+    }
+    this.#indexes.set(spec.name, index);
+    if (log) this.#sink({ o: "ci", db: this.db, c: this.name, spec });
+  }
+
+  /** Drops a secondary index by name. */
+  dropIndex(name: string, log = true): void {
+    if (!this.#indexes.delete(name)) return;
+    if (log) this.#sink({ o: "di", db: this.db, c: this.name, name });
+  }
+
+  /** The documents a filter may match, narrowed by `_id` or a single-field index when it can be. */
+  candidates(filter: Document | undefined): Candidates {
+    if (!filter) return { docs: this.#docs.values(), exact: true };
+    const fields = Object.keys(filter);
+    const onlyOne = fields.length === 1;
+    for (const field of fields) {
+      const value = equalityValue(filter[field]);
+      if (value === NO_EQUALITY) continue;
+      const exact = onlyOne && isPlainValue(filter[field]);
+      if (field === "_id") {
+        const doc = this.#docs.get(canonicalKey(value));
+        return { docs: doc ? [doc] : [], exact };
+      }
+      for (const index of this.#indexes.values()) {
+        if (!index.answersEqualityOn(field)) continue;
+        const ids = index.lookup(canonicalKey(value));
+        const docs: Document[] = [];
+        for (const id of ids ?? []) docs.push(this.#docs.get(id)!);
+        return { docs, exact };
+      }
+    }
+    return { docs: this.#docs.values(), exact: fields.length === 0 };
+  }
+
+  #checkUnique(doc: Document, selfId: string): [SecondaryIndex, IndexKey[]][] {
+    const keys: [SecondaryIndex, IndexKey[]][] = [];
+    for (const index of this.#indexes.values()) {
+      const indexKeys = index.keysOf(doc);
+      if (index.unique) {
+        const clash = index.conflict(indexKeys, selfId);
+        if (clash) throw duplicateKeyError(this.namespace, index.spec.name, index.spec.key, clash.values);
+      }
+      keys.push([index, indexKeys]);
+    }
+    return keys;
+  }
+}
+
+const NO_EQUALITY = Symbol("no equality");
+
+// `{ f: v }` or `{ f: { $eq: v } }` with a scalar v that canonical keys compare exactly.
+function equalityValue(condition: unknown): unknown {
+  if (isIndexableScalar(condition)) return condition;
+  if (isPlainObject(condition)) {
+    const keys = Object.keys(condition);
+    if (keys.length === 1 && keys[0] === "$eq" && isIndexableScalar(condition.$eq)) return condition.$eq;
+  }
+  return NO_EQUALITY;
+}
+
+function isPlainValue(condition: unknown): boolean {
+  return !isPlainObject(condition);
+}

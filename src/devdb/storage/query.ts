@@ -1,0 +1,92 @@
+/**
+ * Finding documents: candidates from `_id` or an index, then `mingo` for matching, sort and projection.
+ *
+ * @module
+ */
+import type { Document } from "bson";
+import { Query } from "mingo";
+import { CommandError } from "../errors.ts";
+import type { Collection } from "./collection.ts";
+
+/** What a find, count, delete or update selects. */
+export interface Selection {
+  filter?: Document;
+  sort?: Document;
+  projection?: Document;
+  skip?: number;
+  limit?: number;
+}
+
+/** Runs a mingo call, turning its errors into BadValue replies. */
+export function withMingo<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof CommandError) throw error;
+    throw new CommandError("BadValue", (error as Error).message);
+  }
+}
+
+/** The matching documents, sorted, skipped, limited and projected. Stored objects come back unless projected. */
+export function findDocuments(collection: Collection | undefined, selection: Selection): Document[] {
+  if (!collection) return [];
+  const { docs, exact } = collection.candidates(selection.filter);
+  const skip = selection.skip ?? 0;
+  const limit = selection.limit ? Math.abs(selection.limit) : Infinity;
+  const sort = usableSort(selection.sort);
+  const projection = selection.projection && Object.keys(selection.projection).length
+    ? selection.projection
+    : undefined;
+  if (exact && !sort && !projection) return take(docs, skip, limit);
+  return withMingo(() => {
+    const query = new Query(selection.filter ?? {}, {});
+    if (!sort && !projection) return take(filtered(docs, query), skip, limit);
+    let cursor = query.find<Document>(Array.isArray(docs) ? docs : [...docs], projection);
+    if (sort) cursor = cursor.sort(sort);
+    if (skip) cursor = cursor.skip(skip);
+    if (limit !== Infinity) cursor = cursor.limit(limit);
+    return cursor.all();
+  });
+}
+
+/** Whether a stored document matches a filter. */
+export function matches(filter: Document | undefined, doc: Document): boolean {
+  if (!filter || Object.keys(filter).length === 0) return true;
+  return withMingo(() => new Query(filter, {}).test(doc));
+}
+
+function* filtered(docs: Iterable<Document>, query: Query): Generator<Document> {
+  for (const doc of docs) if (query.test(doc)) yield doc;
+}
+
+function take(docs: Iterable<Document>, skip: number, limit: number): Document[] {
+  const out: Document[] = [];
+  if (limit <= 0) return out;
+  let skipped = 0;
+  for (const doc of docs) {
+    if (skipped < skip) {
+      skipped++;
+      continue;
+    }
+    out.push(doc);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+// `$natural` and `$meta` sorts have no meaning here; insertion order already is natural order.
+function usableSort(sort: Document | undefined): Record<string, 1 | -1> | undefined {
+  if (!sort) return undefined;
+  const usable: Record<string, 1 | -1> = {};
+  for (const [field, direction] of Object.entries(sort)) {
+    if (field === "$natural" || typeof direction === "object") continue;
+    if (direction !== 1 && direction !== -1) {
+      throw new CommandError(
+        "BadValue",
+        `$sort key ordering must be 1 (for ascending) or -1 (for descending)`,
+      );
+    }
+    usable[field] = direction;
+  }
+  return Object.keys(usable).length ? usable : undefined;
+}

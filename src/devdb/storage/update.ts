@@ -1,0 +1,156 @@
+/**
+ * Applying update documents (operators, replacements, pipelines) with `mingo`, copy-on-write.
+ *
+ * @module
+ */
+import { type Document, ObjectId } from "bson";
+import { aggregate, update as mingoUpdate } from "mingo";
+import { CommandError } from "../errors.ts";
+import { cloneValue } from "./clone.ts";
+import { canonicalKey, isPlainObject } from "./keys.ts";
+import { withMingo } from "./query.ts";
+
+const OPERATORS = new Set([
+  "$addToSet",
+  "$bit",
+  "$currentDate",
+  "$inc",
+  "$max",
+  "$min",
+  "$mul",
+  "$pop",
+  "$pull",
+  "$pullAll",
+  "$push",
+  "$rename",
+  "$set",
+  "$unset",
+  "$setOnInsert",
+]);
+
+/** How an update is applied. */
+export interface UpdateOptions {
+  arrayFilters?: Document[];
+  /** The statement's filter, for the positional `$` operator. */
+  filter?: Document;
+  /** True when the update builds an upserted document (so `$setOnInsert` applies). */
+  inserting?: boolean;
+}
+
+/** Whether an update document is an operator update (as opposed to a replacement). */
+export function isOperatorUpdate(update: Document | Document[]): boolean {
+  if (Array.isArray(update)) return false;
+  const first = Object.keys(update)[0];
+  return first !== undefined && first.startsWith("$");
+}
+
+/** The updated copy of `doc`, or `undefined` when the update changes nothing. `doc` is left untouched. */
+export function applyUpdate(
+  doc: Document,
+  update: Document | Document[],
+  options: UpdateOptions,
+): Document | undefined {
+  let next: Document;
+  if (Array.isArray(update)) {
+    next = withMingo(() => aggregate([cloneValue(doc)], update)[0] as Document);
+    if (next._id === undefined && doc._id !== undefined) next = { _id: doc._id, ...next };
+  } else if (isOperatorUpdate(update)) {
+    next = cloneValue(doc);
+    const modifier = operatorsOf(update, options.inserting === true);
+    if (Object.keys(modifier).length) {
+      withMingo(() =>
+        mingoUpdate(next, modifier, options.arrayFilters, options.filter as never, { cloneMode: "deep" })
+      );
+    }
+  } else {
+    next = replacementOf(doc, update);
+  }
+  if (doc._id !== undefined && canonicalKey(next._id) !== canonicalKey(doc._id)) {
+    throw new CommandError(
+      "ImmutableField",
+      "Performing an update on the path '_id' would modify the immutable field '_id'",
+    );
+  }
+  return canonicalKey(next) === canonicalKey(doc) ? undefined : withIdFirst(next);
+}
+
+function operatorsOf(update: Document, inserting: boolean): Document {
+  const modifier: Document = {};
+  for (const [operator, fields] of Object.entries(update)) {
+    if (!OPERATORS.has(operator)) {
+      throw new CommandError(
+        "FailedToParse",
+        `Unknown modifier: ${operator}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+    }
+    if (!isPlainObject(fields)) {
+      throw new CommandError(
+        "FailedToParse",
+        `Modifiers operate on fields but we found type ${typeof fields} instead.`,
+      );
+    }
+    if (operator === "$setOnInsert") {
+      if (inserting) modifier.$set = { ...(modifier.$set ?? {}), ...fields };
+      continue;
+    }
+    modifier[operator] = operator === "$set" ? { ...(modifier.$set ?? {}), ...fields } : fields;
+  }
+  return modifier;
+}
+
+function replacementOf(doc: Document, replacement: Document): Document {
+  for (const field of Object.keys(replacement)) {
+    if (field.startsWith("$")) {
+      throw new CommandError(
+        "BadValue",
+        `The dollar ($) prefixed field '${field}' is not allowed in a replacement`,
+      );
+    }
+  }
+  const next = cloneValue(replacement);
+  if (next._id === undefined && doc._id !== undefined) return { _id: doc._id, ...next };
+  return next;
+}
+
+/** The document an upsert inserts: the filter's equality fields, then the update applied to it. */
+export function upsertDocument(
+  filter: Document | undefined,
+  update: Document | Document[],
+  options: UpdateOptions,
+): Document {
+  const seed: Document = {};
+  if (isOperatorUpdate(update) || Array.isArray(update)) {
+    const equalities = equalityFields(filter ?? {});
+    if (Object.keys(equalities).length) {
+      withMingo(() => mingoUpdate(seed, { $set: equalities }, [], undefined, { cloneMode: "deep" }));
+    }
+  } else if (filter && filter._id !== undefined && !isPlainObject(filter._id)) {
+    seed._id = filter._id;
+  }
+  const built = applyUpdate(seed, update, { ...options, inserting: true }) ?? seed;
+  return withIdFirst(built._id === undefined ? { _id: new ObjectId(), ...built } : built);
+}
+
+function equalityFields(filter: Document): Document {
+  const fields: Document = {};
+  for (const [field, condition] of Object.entries(filter)) {
+    if (field === "$and" && Array.isArray(condition)) {
+      for (const part of condition) Object.assign(fields, equalityFields(part));
+    } else if (!field.startsWith("$")) {
+      if (isPlainObject(condition) && Object.keys(condition).some((key) => key.startsWith("$"))) {
+        if ("$eq" in condition) fields[field] = cloneValue(condition.$eq);
+      } else {
+        fields[field] = cloneValue(condition);
+      }
+    }
+  }
+  return fields;
+}
+
+/** The document with `_id` as its first field, as mongod stores it. */
+export function withIdFirst(doc: Document): Document {
+  const first = Object.keys(doc)[0];
+  if (first === "_id" || doc._id === undefined) return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
+}
