@@ -73,9 +73,9 @@ export class TenantDbs {
     return entry.db;
   }
 
-  /** The cached tenants, most recently used first, and the bound. */
-  stats(): { cached: number; max: number; tenants: TenantInfo[] } {
-    const tenants = [...this.#cache.values()].map((e) => ({ ...e.info }));
+  /** How many tenants are cached, the bound, and the `limit` most recently used. */
+  stats(limit = 20): { cached: number; max: number; tenants: TenantInfo[] } {
+    const tenants = [...this.#cache.values()].slice(0, limit).map((e) => ({ ...e.info }));
     return { cached: this.#cache.size, max: this.#cache.max, tenants };
   }
 }
