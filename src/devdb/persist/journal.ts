@@ -39,12 +39,15 @@ export interface Journal {
   compact(): Promise<void>;
   /** How many records the log file holds. */
   readonly recordCount: number;
+  /** How many write-and-fsync rounds have run (fewer than writes when group commit shares them). */
+  readonly syncCount: number;
   /** Flushes what is queued and closes the file. */
   close(): Promise<void>;
 }
 
 class FileJournal implements Journal {
   readonly #dir: string;
+  readonly #lockKey: string;
   readonly #catalog: Catalog;
   readonly #policy: CompactionPolicy;
   #file: Deno.FsFile;
@@ -55,10 +58,19 @@ class FileJournal implements Journal {
   #flushing?: Promise<void>;
   #failure?: Error;
   #records: number;
+  #syncs = 0;
   #closed = false;
 
-  constructor(dir: string, file: Deno.FsFile, catalog: Catalog, records: number, policy: CompactionPolicy) {
+  constructor(
+    dir: string,
+    lockKey: string,
+    file: Deno.FsFile,
+    catalog: Catalog,
+    records: number,
+    policy: CompactionPolicy,
+  ) {
     this.#dir = dir;
+    this.#lockKey = lockKey;
     this.#file = file;
     this.#catalog = catalog;
     this.#records = records;
@@ -67,6 +79,10 @@ class FileJournal implements Journal {
 
   get recordCount(): number {
     return this.#records;
+  }
+
+  get syncCount(): number {
+    return this.#syncs;
   }
 
   append(record: Document): void {
@@ -95,7 +111,7 @@ class FileJournal implements Journal {
     } finally {
       this.#closed = true;
       this.#file.close();
-      openDirectories.delete(this.#dir);
+      openDirectories.delete(this.#lockKey);
     }
   }
 
@@ -109,6 +125,7 @@ class FileJournal implements Journal {
         this.#queue = [];
         await writeAll(this.#file, concat(batch));
         await this.#file.syncData();
+        this.#syncs++;
         this.#records += batch.length;
         this.#durable = upTo;
         this.#release();
@@ -204,7 +221,7 @@ export async function openJournal(
   }
   openDirectories.add(key);
   log.info("replayed {records} log records from {path}", { records, path });
-  const journal = new FileJournal(dir, file, catalog, records, policy);
+  const journal = new FileJournal(dir, key, file, catalog, records, policy);
   if (records >= policy.minRecords && records > policy.ratio * catalog.documentCount()) {
     await journal.compact();
   }
