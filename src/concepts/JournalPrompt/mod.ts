@@ -1,0 +1,7 @@
+/**
+ * JournalPrompt: a person's reflection questions.
+ *
+ * @module
+ */
+export * from "./journal_prompt.ts";
+export * from "./schemas.ts";

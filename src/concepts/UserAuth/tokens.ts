@@ -1,0 +1,26 @@
+/**
+ * Session tokens: 32 random bytes handed to the client once; only their SHA-256 is ever stored.
+ *
+ * @module
+ */
+
+const TOKEN_BYTES = 32;
+const encoder = new TextEncoder();
+
+/** What a token looks like on the wire: 32 bytes in unpadded base64url. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** A fresh random token. */
+export function newToken(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES)));
+}
+
+/** The SHA-256 of a token, in hex: the only form the database sees. */
+export async function hashToken(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
