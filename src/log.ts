@@ -14,12 +14,11 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import {
   configure,
   dispose,
-  getJsonLinesFormatter,
   getLogger as logtapeLogger,
   getTextFormatter,
   type Logger,
-  type LogRecord,
   type LogLevel,
+  type LogRecord,
   reset,
   withContext,
 } from "@logtape/logtape";
@@ -40,13 +39,11 @@ export interface LoggingOptions {
 /** Configures logging for this process (again, if it was configured before). */
 export async function setupLogging(options: LoggingOptions): Promise<void> {
   const stream = options.stream === "stderr" ? Deno.stderr : Deno.stdout;
-  const formatter = options.format === "json"
-    ? getJsonLinesFormatter({ properties: "flatten", message: "rendered" })
-    : getTextFormatter({
-      timestamp: "date-time-tz",
-      category: ".",
-      value: (v, inspect) => typeof v === "string" ? v : inspect(v),
-    });
+  const formatter = options.format === "json" ? jsonLine : getTextFormatter({
+    timestamp: "date-time-tz",
+    category: ".",
+    value: (v, inspect) => typeof v === "string" ? v : inspect(v),
+  });
   await reset();
   await configure({
     reset: true,
@@ -62,6 +59,21 @@ export async function setupLogging(options: LoggingOptions): Promise<void> {
 }
 
 const encoder = new TextEncoder();
+
+// logtape's JSON formatter quotes string values inside the rendered message; ours renders them bare, so
+// "ready on http://127.0.0.1:8000" reads (and greps) the same in JSON and pretty output.
+function jsonLine(record: LogRecord): string {
+  const message = record.message.map((part, i) =>
+    i % 2 === 0 || typeof part === "string" ? String(part) : JSON.stringify(part) ?? String(part)
+  ).join("");
+  return JSON.stringify({
+    "@timestamp": new Date(record.timestamp).toISOString(),
+    level: record.level.toUpperCase(),
+    logger: record.category.join("."),
+    message,
+    ...record.properties,
+  }) + "\n";
+}
 
 // Written by hand because logtape's stream sink writes asynchronously: lines queued at Deno.exit() would be
 // lost, and reconfiguring would close stdout.

@@ -1,0 +1,129 @@
+/**
+ * The composition root: configuration, the one MongoClient, the HTTP server, the workers, and the
+ * shutdown that stops them in order. Nothing imports this module.
+ *
+ * Run it with `deno task start`; stop it with Ctrl-C or `kill -TERM <pid>`.
+ *
+ * @module
+ */
+import type { MongoClient } from "mongodb";
+import { type Config, ConfigError, EXIT_CONFIG, loadConfig } from "./config.ts";
+import { getLogger, setupLogging, shutdownLogging } from "./log.ts";
+import { redactUrl } from "./redact.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { connectionBudget, hostCount } from "./db/budget.ts";
+import { ConnectFailedError, connectWithRetry, createMongoClient, instanceAppName } from "./db/client.ts";
+import { startEmbeddedDevDb } from "./db/embedded.ts";
+import { TenantDbs } from "./db/tenants.ts";
+import { createObservability } from "./server/observability.ts";
+import { startServer } from "./server/serve.ts";
+import { createWorkers } from "./workers/mod.ts";
+
+const log = getLogger(["main"]);
+
+/** A read-only view of the environment that asks Deno for each variable as it is read (scoped --allow-env). */
+const env: Record<string, string | undefined> = new Proxy({}, {
+  get: (_, name) => typeof name === "string" ? Deno.env.get(name) : undefined,
+});
+
+function readConfig(): Config {
+  try {
+    return loadConfig(env, { isTerminal: Deno.stdout.isTerminal() });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`zien: ${err.message}`);
+    Deno.exit(EXIT_CONFIG);
+  }
+}
+
+async function databaseUrl(config: Config, lifecycle: Lifecycle): Promise<string> {
+  if (config.mongodbUrl !== undefined) return config.mongodbUrl;
+  const devdb = await startEmbeddedDevDb({ dataDir: ".data/devdb" });
+  lifecycle.add("devdb", "embedded devdb", () => devdb.stop());
+  log.info(
+    "development mode: MONGODB_URL is not set, so the embedded devdb serves {url} (data in .data/devdb)",
+    {
+      url: devdb.url,
+    },
+  );
+  return devdb.url;
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  await setupLogging(config.log);
+  let client: MongoClient | undefined;
+  const lifecycle = new Lifecycle({
+    timeoutMs: config.shutdown.timeoutMs,
+    drainDelayMs: config.shutdown.drainDelayMs,
+    forceClose: () => client?.close(true),
+    exit: (code) => void shutdownLogging().finally(() => Deno.exit(code)),
+  });
+  lifecycle.listenForSignals();
+
+  const url = await databaseUrl(config, lifecycle);
+  const budget = connectionBudget({
+    appInstances: config.budget.appInstances,
+    hosts: hostCount(url),
+    maxPoolSize: config.pool.maxPoolSize,
+    connectionLimit: config.budget.connectionLimit,
+  });
+  if (budget.status === "over" && config.budget.enforce) {
+    log.fatal(
+      "connection budget exceeded: {message}. Lower DB_MAX_POOL_SIZE or APP_INSTANCES, raise " +
+        "DB_CONNECTION_LIMIT if the cluster allows more, or set DB_BUDGET_ENFORCE=false to start anyway.",
+      { message: budget.message },
+    );
+    return lifecycle.shutdown(EXIT_CONFIG);
+  }
+  log[budget.status === "ok" || budget.status === "unknown" ? "info" : "warn"](
+    "connection budget: {message}",
+    {
+      message: budget.message,
+    },
+  );
+
+  const appName = instanceAppName();
+  const mongo = client = createMongoClient(url, config.pool, appName);
+  const tenants = new TenantDbs(mongo, { prefix: `${config.dbName}_org_` });
+  const observability = createObservability({ client: mongo, appName, config, budget, tenants });
+  lifecycle.add("client", "mongo client", async () => {
+    await observability.stop();
+    await mongo.close();
+  });
+  try {
+    await connectWithRetry(mongo, url, config.retry, lifecycle.signal);
+  } catch (err) {
+    if (lifecycle.shuttingDown) return;
+    log.fatal("{message}", { message: err instanceof ConnectFailedError ? err.message : String(err) });
+    return lifecycle.shutdown(1);
+  }
+  observability.connected();
+
+  const db = mongo.db(config.dbName);
+  const workers = createWorkers(config, {
+    callWindow: () => Promise.resolve(),
+    callScheduler: () => Promise.resolve(),
+  });
+  observability.addWorkers(() => workers.map((w) => w.status()));
+  const server = await startServer({
+    db,
+    config,
+    observability,
+    isShuttingDown: () => lifecycle.shuttingDown,
+    routes: [],
+  });
+  lifecycle.add("http", "http server", () => server.shutdown());
+  for (const worker of workers) {
+    lifecycle.add("workers", worker.name, () => worker.stop());
+    worker.start();
+  }
+  log.info("zien-backend ready on http://{address} as {appName}, database {db} at {url}", {
+    address: `${server.addr.hostname}:${server.addr.port}`,
+    appName,
+    db: config.dbName,
+    url: redactUrl(url),
+  });
+}
+
+await main();

@@ -1,0 +1,112 @@
+/**
+ * Everything that watches the one client, put together: the pool monitor, the server's own count of our
+ * connections, the metrics registry, and the admin connections report.
+ *
+ * @module
+ */
+import type { MongoClient } from "mongodb";
+import type { Config } from "../config.ts";
+import type { ConnectionBudget } from "../db/budget.ts";
+import { PoolMonitor } from "../db/pool_monitor.ts";
+import { serverConnectionsView, type ServerView } from "../db/server_view.ts";
+import type { TenantDbs } from "../db/tenants.ts";
+import type { WorkerStatus } from "../workers/periodic_worker.ts";
+import type { ConnectionsReport } from "./health.ts";
+import { createMetrics, type Metrics } from "./metrics.ts";
+
+/** How often the server view is read for `/metrics`; the admin report reads it fresh. */
+export const SERVER_VIEW_INTERVAL_MS = 10_000;
+/** The admin report carries the last this many history samples (10 minutes at one per 10 s). */
+export const RECENT_SAMPLES = 60;
+
+/** The watchers of one client. */
+export interface Observability {
+  pool: PoolMonitor;
+  metrics: Metrics;
+  /** Starts reading the server's view of our connections; call once the client has connected. */
+  connected(): void;
+  /** Adds a source of worker statuses (health output and metrics). */
+  addWorkers(statuses: () => WorkerStatus[]): void;
+  /** Adds a named section to the admin report's `stats` (batch writers, caches). */
+  addReportSection(name: string, read: () => unknown): void;
+  connectionsReport(): Promise<ConnectionsReport>;
+  /** Stops every timer and waits for a server-view read in flight: call before the client closes. */
+  stop(): Promise<void>;
+}
+
+/** What the watchers watch. */
+export interface ObservabilityParts {
+  client: MongoClient;
+  appName: string;
+  config: Config;
+  budget: ConnectionBudget;
+  tenants: TenantDbs;
+}
+
+/**
+ * Attaches the watchers to a client that has not connected yet, so no pool event is missed.
+ *
+ * @example
+ * ```ts
+ * const observability = createObservability({ client, appName, config, budget, tenants });
+ * await connectWithRetry(client, url, config.retry);
+ * ```
+ */
+export function createObservability(parts: ObservabilityParts): Observability {
+  const pool = new PoolMonitor(parts.client, {
+    maxPoolSize: parts.config.pool.maxPoolSize,
+    leakThresholdMs: parts.config.monitor.leakThresholdMs,
+    logIntervalMs: parts.config.monitor.intervalMs,
+  });
+  const workerSources: (() => WorkerStatus[])[] = [];
+  const sections = new Map<string, () => unknown>();
+  const workers = () => workerSources.flatMap((read) => read());
+  let latestView: ServerView | null = null;
+  let reading: Promise<ServerView> | undefined;
+  let stopped = false;
+  const readView = () => {
+    reading ??= serverConnectionsView(parts.client, parts.appName).then((view) => {
+      latestView = view;
+      return view;
+    }).finally(() => (reading = undefined));
+    return reading;
+  };
+  const metrics = createMetrics({ pool, serverView: () => latestView, workers });
+  pool.start();
+  let viewTimer: ReturnType<typeof setInterval> | undefined;
+
+  return {
+    pool,
+    metrics,
+    connected() {
+      if (stopped || viewTimer !== undefined) return;
+      void readView();
+      viewTimer = setInterval(() => void readView(), SERVER_VIEW_INTERVAL_MS);
+    },
+    addWorkers: (statuses) => void workerSources.push(statuses),
+    addReportSection: (name, read) => void sections.set(name, read),
+    async connectionsReport() {
+      const server = stopped ? latestView : await readView();
+      const extra = Object.fromEntries([...sections].map(([name, read]) => [name, read()]));
+      return {
+        stats: {
+          pool: pool.snapshot(),
+          server,
+          tenants: parts.tenants.stats(),
+          budget: parts.budget,
+          workers: workers(),
+          ...extra,
+        },
+        recentMetrics: pool.history().slice(-RECENT_SAMPLES),
+        warnings: pool.warnings(),
+      };
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(viewTimer);
+      pool.stop();
+      metrics.close();
+      await reading?.catch(() => {});
+    },
+  };
+}

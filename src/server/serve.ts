@@ -1,0 +1,74 @@
+/**
+ * Starts the HTTP server: the app built from its parts, served by `Deno.serve`, stopped gracefully.
+ *
+ * @module
+ */
+import type { Hono } from "hono";
+import type { Db } from "mongodb";
+import type { Config } from "../config.ts";
+import { getLogger } from "../log.ts";
+import { createApp } from "./app.ts";
+import { httpMetrics, metricsRoute } from "./metrics.ts";
+import type { Observability } from "./observability.ts";
+
+const log = getLogger(["http"]);
+
+/** A running HTTP server. */
+export interface RunningServer {
+  addr: Deno.NetAddr;
+  /** Stops accepting, and resolves once the requests in flight have been answered. */
+  shutdown(): Promise<void>;
+}
+
+/** What the server serves. */
+export interface ServerParts {
+  db: Db;
+  config: Config;
+  observability: Observability;
+  isShuttingDown(): boolean;
+  /** Route modules mounted at the root: concepts, webhooks, analytics. */
+  routes: Hono[];
+}
+
+/**
+ * Builds the app and serves it on `HOST:PORT`. When `ADMIN_TOKEN` is unset, a random one is made and
+ * logged once, so the admin routes are never open.
+ */
+export function startServer(parts: ServerParts): Promise<RunningServer> {
+  const { config, observability, db } = parts;
+  let adminToken = config.http.adminToken;
+  if (adminToken === undefined) {
+    adminToken = crypto.randomUUID().replaceAll("-", "");
+    log.warn("ADMIN_TOKEN is not set; this run's admin token is {adminToken}", { adminToken });
+  }
+  const app = createApp({
+    corsOrigins: config.http.corsOrigins,
+    middleware: [httpMetrics(observability.metrics)],
+    health: {
+      adminToken,
+      isShuttingDown: parts.isShuttingDown,
+      pingDb: (timeoutMs) => pingWithin(db, timeoutMs),
+      connectionsReport: () => observability.connectionsReport(),
+    },
+    routes: [metricsRoute(observability.metrics, { token: config.http.metricsToken }), ...parts.routes],
+  });
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: config.http.host,
+    port: config.http.port,
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+  }, app.fetch);
+  return listening.promise.then((addr) => ({ addr, shutdown: () => server.shutdown() }));
+}
+
+async function pingWithin(db: Db, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([db.command({ ping: 1 }, { timeoutMS: timeoutMs }), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

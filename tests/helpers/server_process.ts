@@ -1,0 +1,130 @@
+/**
+ * Runs the real server (`src/main.ts`) as a child process, the way `deno task start` does, and reads its
+ * JSON log lines.
+ *
+ * @module
+ */
+import { waitFor } from "./wait.ts";
+
+/** One JSON log record as the server writes it with LOG_FORMAT=json. */
+export interface LogLine {
+  level: string;
+  message: string;
+  logger: string;
+  [property: string]: unknown;
+}
+
+/** A running server child process. */
+export interface ServerProcess {
+  pid: number;
+  /** `http://127.0.0.1:PORT`, known once the server logged that it is ready. */
+  baseUrl: string;
+  /** Every log line so far (stdout, parsed) and raw stderr text. */
+  logs(): LogLine[];
+  stderr(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number>;
+  signal(signal: Deno.Signal): void;
+  /** Kills the process if it still runs and waits for it: for test cleanup. */
+  kill(): Promise<void>;
+}
+
+/** Options for `spawnServer`. */
+export interface SpawnServerOptions {
+  env: Record<string, string>;
+  /** Wait for the ready log line (default true). */
+  waitReady?: boolean;
+  readyTimeoutMs?: number;
+}
+
+const readyPattern = /ready on http:\/\/([^\s]+)/;
+
+/**
+ * Starts `deno run -P=server src/main.ts` with `HOST=127.0.0.1`, `PORT=0`, JSON logs and the given env.
+ *
+ * @example
+ * ```ts
+ * const server = await spawnServer({ env: { MONGODB_URL: devdb.url } });
+ * await fetch(`${server.baseUrl}/health/ready`);
+ * server.signal("SIGTERM");
+ * assert.equal(await server.exited, 0);
+ * ```
+ */
+export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
+  const child = new Deno.Command("deno", {
+    args: ["run", "-P=server", "--quiet", "src/main.ts"],
+    env: { HOST: "127.0.0.1", PORT: "0", LOG_FORMAT: "json", LOG_LEVEL: "info", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const lines: LogLine[] = [];
+  let stderrText = "";
+  const readStdout = (async () => {
+    const decoder = new TextDecoderStream();
+    let buffered = "";
+    for await (const chunk of child.stdout.pipeThrough(decoder)) {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          lines.push(JSON.parse(line));
+        } catch {
+          lines.push({ level: "RAW", message: line, logger: "" });
+        }
+      }
+    }
+  })();
+  const readStderr = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderrText += chunk;
+  })();
+  const exited = child.status.then(async (status) => {
+    await Promise.all([readStdout, readStderr]);
+    return status.code;
+  });
+  let exitCode: number | undefined;
+  exited.then((code) => (exitCode = code));
+  const server: ServerProcess = {
+    pid: child.pid,
+    baseUrl: "",
+    logs: () => lines,
+    stderr: () => stderrText,
+    exited,
+    signal: (signal) => {
+      if (exitCode === undefined) child.kill(signal);
+    },
+    kill: async () => {
+      if (exitCode === undefined) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+      await exited;
+    },
+  };
+  if (options.waitReady !== false) await waitUntilReady(server, options.readyTimeoutMs);
+  return server;
+}
+
+/** Waits for the "ready on" line and fills in `baseUrl`; fails early if the process exits. */
+export async function waitUntilReady(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
+  let exited = false;
+  server.exited.then(() => (exited = true));
+  await waitFor(() => {
+    if (exited) {
+      throw new Error(`server exited before it was ready:\n${dump(server)}`);
+    }
+    return server.logs().some((l) => readyPattern.test(l.message));
+  }, { what: "the server to log that it is ready", timeoutMs });
+  const match = server.logs().map((l) => readyPattern.exec(l.message)).find((m) => m !== null)!;
+  server.baseUrl = `http://${match[1]}`;
+}
+
+/** The logs of a server, for failure messages. */
+export function dump(server: ServerProcess): string {
+  return [...server.logs().map((l) => `${l.level} ${l.logger}: ${l.message}`), server.stderr()].join("\n");
+}
