@@ -67,11 +67,11 @@ function jsonLine(record: LogRecord): string {
     i % 2 === 0 || typeof part === "string" ? String(part) : JSON.stringify(part) ?? String(part)
   ).join("");
   return JSON.stringify({
+    ...record.properties,
     "@timestamp": new Date(record.timestamp).toISOString(),
     level: record.level.toUpperCase(),
     logger: record.category.join("."),
     message,
-    ...record.properties,
   }) + "\n";
 }
 

@@ -90,6 +90,9 @@ async function main(): Promise<void> {
   lifecycle.add("client", "mongo client", async () => {
     await observability.stop();
     await mongo.close();
+    log.info("closed the MongoClient: {created} connection(s) opened and all closed", {
+      created: observability.pool.snapshot().connectionsCreated,
+    });
   });
   try {
     await connectWithRetry(mongo, url, config.retry, lifecycle.signal);

@@ -128,3 +128,19 @@ export async function waitUntilReady(server: ServerProcess, timeoutMs = 30_000):
 export function dump(server: ServerProcess): string {
   return [...server.logs().map((l) => `${l.level} ${l.logger}: ${l.message}`), server.stderr()].join("\n");
 }
+
+const closedPoolErrors =
+  /closed connection pool|MongoPoolClosedError|MongoTopologyClosedError|Topology is closed/i;
+
+/**
+ * Asserts the shutdown closed the MongoClient itself (not merely the process exiting) and that nothing
+ * touched the database afterwards.
+ */
+export function assertClosedCleanly(server: ServerProcess): void {
+  const messages = server.logs().map((l) => l.message);
+  const closedAt = messages.findIndex((m) => m.startsWith("closed the MongoClient"));
+  if (closedAt < 0) throw new Error(`the client was never closed:\n${dump(server)}`);
+  if (!messages.includes("shutdown complete")) throw new Error(`no clean shutdown:\n${dump(server)}`);
+  const everything = JSON.stringify(server.logs()) + server.stderr();
+  if (closedPoolErrors.test(everything)) throw new Error(`closed-pool errors in the logs:\n${dump(server)}`);
+}
