@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { MongoClient } from "mongodb";
+import { startDevDb } from "../../src/devdb/mod.ts";
+import { serverConnectionsView } from "../../src/db/server_view.ts";
+
+const OURS = "zien-backend:web-1:100";
+const SIBLING = "zien-backend:web-2:200";
+
+async function connected(url: string, appName?: string): Promise<MongoClient> {
+  const client = new MongoClient(url, appName ? { appName } : {});
+  await client.db("zien").command({ ping: 1 });
+  return client;
+}
+
+Deno.test("the server view groups connections by appName into this instance, siblings and others", async () => {
+  const db = await startDevDb();
+  const clients: MongoClient[] = [];
+  try {
+    const ours = await connected(db.url, OURS);
+    clients.push(ours, await connected(db.url, SIBLING), await connected(db.url, "analytics-job"));
+    clients.push(await connected(db.url)); // a client that gave no appName
+
+    const view = await serverConnectionsView(ours, OURS);
+    const byAppName = db.stats().connections.byAppName;
+    assert.ok(view.byApp.available, "currentOp answered");
+    assert.equal(view.byApp.thisInstance.connections, byAppName[OURS]);
+    assert.deepEqual(view.byApp.thisInstance.appNames, { [OURS]: byAppName[OURS] });
+    assert.ok(view.byApp.thisInstance.active >= 1, "the currentOp itself runs on one of ours");
+    assert.deepEqual(view.byApp.otherInstances.appNames, { [SIBLING]: byAppName[SIBLING] });
+    assert.equal(view.byApp.otherInstances.connections, byAppName[SIBLING]);
+    assert.deepEqual(view.byApp.otherClients.appNames, {
+      "analytics-job": byAppName["analytics-job"],
+      "": byAppName[""],
+    });
+    assert.equal(view.byApp.otherClients.connections, byAppName["analytics-job"] + byAppName[""]);
+
+    assert.ok(view.connections.available, "serverStatus answered");
+    assert.equal(view.connections.counts.current, db.stats().connections.current);
+    assert.equal(view.connections.counts.totalCreated, db.stats().connections.totalCreated);
+    assert.ok(view.connections.counts.available > 0);
+
+    // The prefix is a parameter: with a wider one, the analytics job counts as one of ours.
+    const wide = await serverConnectionsView(ours, OURS, { appPrefix: "a" });
+    assert.ok(wide.byApp.available);
+    assert.deepEqual(Object.keys(wide.byApp.otherInstances.appNames), ["analytics-job"]);
+  } finally {
+    for (const client of clients) await client.close();
+    await db.stop();
+  }
+});
+
+Deno.test("the server view says unavailable, with the reason, when the server does not answer", async () => {
+  const db = await startDevDb();
+  const client = await connected(db.url, OURS);
+  try {
+    await db.stop();
+    const started = Date.now();
+    const view = await serverConnectionsView(client, OURS, { timeoutMs: 300 });
+    assert.ok(Date.now() - started < 2_000, "bounded by the time limit");
+    assert.equal(view.connections.available, false);
+    assert.equal(view.byApp.available, false);
+    assert.ok(!view.connections.available && view.connections.reason.length > 0);
+    assert.ok(!view.byApp.available && view.byApp.reason.length > 0);
+  } finally {
+    await client.close();
+  }
+});
+
+Deno.test("a refused command is reported by its code name, and credentials never reach the reason", async () => {
+  const db = await startDevDb();
+  // The embedded server has no authentication: the driver's saslStart is refused as CommandNotFound,
+  // as an Atlas shared tier refuses currentOp.
+  const client = new MongoClient(
+    `mongodb://zien:s3cret-pass@127.0.0.1:${db.port}/?authSource=admin&directConnection=true`,
+    { appName: OURS, serverSelectionTimeoutMS: 1_000 },
+  );
+  try {
+    const view = await serverConnectionsView(client, OURS, { timeoutMs: 1_000 });
+    assert.ok(!view.connections.available);
+    assert.match(view.connections.reason, /^CommandNotFound: /);
+    assert.ok(!view.byApp.available);
+    assert.doesNotMatch(JSON.stringify(view), /s3cret-pass/);
+  } finally {
+    await client.close();
+    await db.stop();
+  }
+});
