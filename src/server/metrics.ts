@@ -1,0 +1,198 @@
+/**
+ * Prometheus metrics on one app-owned `prom-client` registry (never the global one): the pool, command
+ * durations, the server's view of connections, HTTP requests by route and status, and the workers. Served
+ * by `metricsRoute()` at `GET /metrics`, behind a bearer token when one is set.
+ *
+ * Later code (batch writers, caches, workers) adds its own metrics to the same registry:
+ *
+ * ```ts
+ * import { Counter } from "prom-client";
+ * const flushes = new Counter({
+ *   name: "zien_batch_flushes_total",
+ *   help: "Batches written.",
+ *   registers: [metrics.registry],
+ * });
+ * flushes.inc();
+ * ```
+ *
+ * Names must pass `promtool check metrics`: counters end in `_total`, other metrics must not end in
+ * `_total` or `_count`, units are base units (`_seconds`, `_bytes`).
+ *
+ * @example
+ * ```ts
+ * const metrics = createMetrics({ pool: monitor, serverView: () => cachedView, workers: () => statuses });
+ * app.use(httpMetrics(metrics));
+ * app.route("/", metricsRoute(metrics, { token: config.metricsToken }));
+ * ```
+ * @module
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Hono, type MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { Gauge, Histogram, Registry } from "prom-client";
+import type { PoolMonitor } from "../db/pool_monitor.ts";
+import type { ServerView } from "../db/server_view.ts";
+import { scrapedGauge } from "./metrics_collect.ts";
+import { registerPoolMetrics, registerServerViewMetrics } from "./metrics_pool.ts";
+import { registerWorkerMetrics, type WorkerMetricsStatus } from "./metrics_workers.ts";
+
+export type { WorkerMetricsStatus };
+
+/** Where the metrics read from; each source is optional. */
+export interface MetricsSources {
+  /** The pool monitor; its figures are read at scrape time and its events feed the histograms. */
+  pool?: PoolMonitor;
+  /** The latest cached server view (metrics never query the server themselves). */
+  serverView?: () => ServerView | null | undefined;
+  /** The workers' statuses. */
+  workers?: () => WorkerMetricsStatus[];
+}
+
+/** The app's metrics. */
+export interface Metrics {
+  /** The registry every metric of this app lives on; add yours with `registers: [metrics.registry]`. */
+  readonly registry: Registry;
+  /** Records one finished HTTP request (`httpMetrics` calls this). */
+  observeHttpRequest(method: string, route: string, status: number, seconds: number): void;
+  /** Stops feeding the histograms from the pool monitor's events. */
+  close(): void;
+}
+
+/** OpenTelemetry's advised boundaries for `http.server.request.duration`, in seconds. */
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+const KNOWN_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "CONNECT",
+  "OPTIONS",
+  "TRACE",
+  "PATCH",
+]);
+
+/**
+ * Creates the registry and registers every metric whose source is given.
+ *
+ * @example
+ * ```ts
+ * const metrics = createMetrics({ pool: monitor });
+ * const text = await metrics.registry.metrics();
+ * ```
+ */
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  const unsubscribe = sources.pool ? registerPoolMetrics(registry, sources.pool) : () => {};
+  if (sources.serverView) registerServerViewMetrics(registry, sources.serverView);
+  if (sources.workers) registerWorkerMetrics(registry, sources.workers);
+  registerProcessMetrics(registry);
+  const http = new Histogram({
+    name: "http_server_request_duration_seconds",
+    help: "Duration of HTTP requests, by method, matched route pattern and status code.",
+    labelNames: ["http_request_method", "http_route", "http_response_status_code"],
+    buckets: HTTP_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    registry,
+    observeHttpRequest(method, route, status, seconds) {
+      http.observe({
+        http_request_method: KNOWN_METHODS.has(method) ? method : "_OTHER",
+        http_route: route,
+        http_response_status_code: String(status),
+      }, seconds);
+    },
+    close: unsubscribe,
+  };
+}
+
+// Cheap figures from the runtime itself; prom-client's default metrics read /proc, which we may not.
+function registerProcessMetrics(registry: Registry): void {
+  scrapedGauge(registry, {
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+  }, (g) => g.set(Deno.memoryUsage().rss));
+  const start = new Gauge({
+    name: "process_start_time_seconds",
+    help: "Start time of the process since the Unix epoch, in seconds.",
+    registers: [registry],
+  });
+  start.set(Math.round(performance.timeOrigin) / 1000);
+}
+
+/**
+ * Middleware that times every request and records it under the matched route pattern (`/entries/:id`),
+ * never the raw path; requests no route answered are recorded as `unmatched`. Mount it first, with `app.use`.
+ *
+ * @example
+ * ```ts
+ * app.use(httpMetrics(metrics));
+ * ```
+ */
+export function httpMetrics(metrics: Metrics): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    let threw = false;
+    try {
+      await next();
+    } catch (error) {
+      threw = true;
+      throw error;
+    } finally {
+      const status = threw ? 500 : c.res.status;
+      metrics.observeHttpRequest(
+        c.req.method,
+        routeOf(c, status),
+        status,
+        (performance.now() - started) / 1000,
+      );
+    }
+  };
+}
+
+// The pattern of the handler that answered. When only middleware ran (registered with `use`, method ALL)
+// and the answer is 404, no route matched: the raw path must not become a label.
+function routeOf(c: Parameters<MiddlewareHandler>[0], status: number): string {
+  const route = matchedRoutes(c).at(c.req.routeIndex);
+  if (!route || (route.method === "ALL" && status === 404)) return "unmatched";
+  return route.path;
+}
+
+/** Options of `metricsRoute`. */
+export interface MetricsRouteOptions {
+  /** When set, requests need `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+/**
+ * A Hono app serving `GET /metrics` in Prometheus text format; 401 without the bearer token when one is set.
+ *
+ * @example
+ * ```ts
+ * app.route("/", metricsRoute(metrics, { token: Deno.env.get("METRICS_TOKEN") }));
+ * ```
+ */
+export function metricsRoute(metrics: Metrics, options: MetricsRouteOptions = {}): Hono {
+  const app = new Hono();
+  const expected = options.token ? digest(options.token) : null;
+  app.get("/metrics", async (c) => {
+    if (expected && !bearerMatches(c.req.header("authorization"), expected)) {
+      return c.text("Unauthorized\n", 401, { "WWW-Authenticate": 'Bearer realm="metrics"' });
+    }
+    const body = await metrics.registry.metrics();
+    return c.body(body, 200, { "Content-Type": metrics.registry.contentType, "Cache-Control": "no-store" });
+  });
+  return app;
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+// Comparing fixed-length digests keeps the time independent of where (or whether) the strings differ.
+function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  const given = digest(match?.[1] ?? "");
+  return timingSafeEqual(given, expected) && match !== null;
+}

@@ -1,0 +1,61 @@
+/**
+ * Worker metrics: each periodic worker's ticks, failures, whether it runs, and its last tick, read from the
+ * workers' statuses at scrape time.
+ *
+ * @module
+ */
+import type { Registry } from "prom-client";
+import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
+
+/** What the metrics read of a worker (the workers runtime's `WorkerStatus` fits). */
+export interface WorkerMetricsStatus {
+  name: string;
+  running: boolean;
+  /** Epoch milliseconds when the last tick started, or null before the first. */
+  lastTickAt: number | null;
+  lastDurationMs: number | null;
+  ticks: number;
+  failures: number;
+}
+
+/** Registers the worker metrics, labelled `worker="<name>"`. */
+export function registerWorkerMetrics(registry: Registry, statuses: () => WorkerMetricsStatus[]): void {
+  const labelNames = ["worker"];
+  scrapedGauge(registry, {
+    name: "zien_worker_running",
+    help: "1 while the worker is started, 0 once stopped.",
+    labelNames,
+  }, (g) => {
+    for (const s of statuses()) g.set({ worker: s.name }, s.running ? 1 : 0);
+  });
+  scrapedCounter(registry, {
+    name: "zien_worker_ticks_total",
+    help: "Ticks the worker has run, failed ones included.",
+    labelNames,
+  }, (c) => {
+    for (const s of statuses()) c.inc({ worker: s.name }, s.ticks);
+  });
+  scrapedCounter(
+    registry,
+    { name: "zien_worker_failures_total", help: "Ticks that threw.", labelNames },
+    (c) => {
+      for (const s of statuses()) c.inc({ worker: s.name }, s.failures);
+    },
+  );
+  scrapedGauge(registry, {
+    name: "zien_worker_last_tick_timestamp_seconds",
+    help: "When the last tick started, in Unix seconds; absent before the first.",
+    labelNames,
+  }, (g) => {
+    for (const s of statuses()) if (s.lastTickAt !== null) g.set({ worker: s.name }, s.lastTickAt / 1000);
+  });
+  scrapedGauge(registry, {
+    name: "zien_worker_last_tick_duration_seconds",
+    help: "How long the last finished tick took; absent before the first.",
+    labelNames,
+  }, (g) => {
+    for (const s of statuses()) {
+      if (s.lastDurationMs !== null) g.set({ worker: s.name }, s.lastDurationMs / 1000);
+    }
+  });
+}
