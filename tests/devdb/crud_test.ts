@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ObjectId } from "mongodb";
+import { type Document, ObjectId } from "mongodb";
 import { type AnyDoc, waitFor, withDevDb } from "./harness.ts";
 
 Deno.test("insert, find, update and delete through the driver", () =>
@@ -153,4 +153,34 @@ Deno.test("unacknowledged writes (w: 0) are applied without a reply", () =>
     await coll.insertOne({ quiet: true });
     await waitFor(() => server.stats().opcounters.insert >= 1, 5_000, "the w:0 insert");
     assert.equal(await db.collection("fire_and_forget").countDocuments({ quiet: true }), 1);
+  }));
+
+Deno.test("update operators: push, addToSet, pull, unset, rename, min, max, mul, currentDate", () =>
+  withDevDb(async ({ db }) => {
+    const coll = db.collection<AnyDoc>("operators");
+    await coll.insertOne({ _id: 1, list: [3, 1], set: ["a"], old: "x", gone: true, lo: 5, hi: 5, m: 2 });
+    // Typed as plain documents: the driver's UpdateFilter types reject `$each` on an untyped schema.
+    const first: Document = {
+      $push: { list: { $each: [2], $sort: 1 } },
+      $addToSet: { set: { $each: ["a", "b"] } },
+      $unset: { gone: "" },
+      $min: { lo: 1 },
+      $max: { hi: 9 },
+      $mul: { m: 3 },
+      $currentDate: { touched: true },
+    };
+    await coll.updateOne({ _id: 1 }, first);
+    const second: Document = { $rename: { old: "renamed" }, $pull: { list: { $gte: 3 } } };
+    await coll.updateOne({ _id: 1 }, second);
+    const doc = await coll.findOne({ _id: 1 });
+    assert.ok(doc!.touched instanceof Date);
+    delete doc!.touched;
+    assert.deepEqual(doc, { _id: 1, list: [1, 2], set: ["a", "b"], lo: 1, hi: 9, m: 6, renamed: "x" });
+    const immutable = await coll.updateOne({ _id: 1 }, { $set: { _id: 2 } } as never).catch((e) => e);
+    assert.equal(immutable.code, 66);
+    const unknown = await coll.updateOne({ _id: 1 }, { $frob: { a: 1 } } as never).catch((e) => e);
+    assert.equal(unknown.code, 9);
+    const pipeline = await coll.updateOne({ _id: 1 }, [{ $set: { total: { $add: ["$lo", "$hi"] } } }]);
+    assert.equal(pipeline.modifiedCount, 1);
+    assert.equal((await coll.findOne({ _id: 1 }))!.total, 10);
   }));
