@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Db, MongoClient } from "mongodb";
+import { type Db, MongoClient, type MongoClientOptions } from "mongodb";
 import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
 import { type Concepts, createConcepts, ensureConceptIndexes } from "../../src/concepts/mod.ts";
 
@@ -42,9 +42,11 @@ export interface ConceptHarness {
 }
 
 /** Starts a database and the concepts over it. `tokenCacheMs` defaults to 0 so tests see every change. */
-export async function openConcepts(options: { tokenCacheMs?: number } = {}): Promise<ConceptHarness> {
+export async function openConcepts(
+  options: { tokenCacheMs?: number; clientOptions?: MongoClientOptions } = {},
+): Promise<ConceptHarness> {
   const server = await startDevDb();
-  const client = new MongoClient(server.url, { serverSelectionTimeoutMS: 5_000 });
+  const client = new MongoClient(server.url, { serverSelectionTimeoutMS: 5_000, ...options.clientOptions });
   const db = client.db("zien_test");
   const clock = new ManualClock();
   const concepts = createConcepts(db, { now: clock.now, tokenCacheMs: options.tokenCacheMs ?? 0 });

@@ -12,6 +12,11 @@ export const MAX_WINDOWS = 50;
 const endAfterStart = {
   message: "must be after start (windows end on the day they start; 24:00 is the latest end)",
   path: ["end"],
+  // Only once both times are well-formed: a malformed start is reported on start alone.
+  when: (payload: { value: unknown }) => {
+    const w = payload.value as { start?: unknown; end?: unknown };
+    return TimeOfDay.safeParse(w.start).success && EndTimeOfDay.safeParse(w.end).success;
+  },
 };
 
 /** `addRecurringWindow`: every week on `dayOfWeek` (1 = Monday ... 7 = Sunday), from `start` to `end`. */

@@ -18,7 +18,14 @@ export const GetEntriesInput = z.strictObject({
   to: LocalDate.optional(),
   limit: z.int().min(1).max(100).default(20),
   after: EntryCursor.optional(),
-}).refine((q) => !q.from || !q.to || q.from <= q.to, { message: "must not be before from", path: ["to"] });
+}).refine((q) => !q.from || !q.to || q.from <= q.to, {
+  message: "must not be before from",
+  path: ["to"],
+  when: (payload) => {
+    const q = payload.value as { from?: unknown; to?: unknown };
+    return LocalDate.safeParse(q.from).success && LocalDate.safeParse(q.to).success;
+  },
+});
 
 /** `_getEntryForDate`: the entries of one local date. */
 export const GetEntryForDateInput = z.strictObject({ date: LocalDate });

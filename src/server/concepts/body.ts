@@ -1,0 +1,67 @@
+/**
+ * Reading an action's body: JSON only, already size-checked by `bodyLimit`, free of operator keys, and
+ * valid against the action's schema. Each failure is an `ApiError` that names what was wrong.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ApiError, type FieldIssue } from "./http_errors.ts";
+import { findUnsafeKey } from "./injection.ts";
+
+/** The largest body an action accepts. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** Refuses (415) a body declared as anything but JSON. A missing Content-Type is judged once the body is read. */
+export function checkContentType(c: Context): void {
+  const type = c.req.header("content-type");
+  if (type !== undefined && !JSON_TYPE.test(type)) {
+    throw new ApiError(415, "Send the body as JSON (Content-Type: application/json).");
+  }
+}
+
+/** The body parsed as JSON; an empty body counts as `{}`. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  if (c.req.header("content-type") === undefined) {
+    throw new ApiError(415, "Send the body as JSON (Content-Type: application/json).");
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    // The parser's message quotes the body, which may hold a password: say only what kind of error it is.
+    throw new ApiError(400, "The request body is not valid JSON.");
+  }
+}
+
+/** Refuses (400) any key that starts with `$` or contains `.`, wherever it is. */
+export function refuseOperatorKeys(body: unknown): void {
+  const unsafe = findUnsafeKey(body);
+  if (unsafe) {
+    throw new ApiError(400, `Field names may not start with '$' or contain '.': ${unsafe.path}`, {
+      issues: [{ field: unsafe.path, message: "field names may not start with '$' or contain '.'" }],
+    });
+  }
+}
+
+/** The body validated by `schema`, or a 400 naming every field that is wrong. */
+export function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issues = result.error.issues.flatMap((issue): FieldIssue[] => {
+    const at = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        field: at ? `${at}.${key}` : key,
+        message: "is not a field of this action",
+      }));
+    }
+    return [{ field: at || "(body)", message: issue.message }];
+  });
+  throw new ApiError(400, `Invalid input: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`, {
+    issues,
+  });
+}

@@ -1,0 +1,311 @@
+/**
+ * The registry: every concept action and query the API exposes, with its input schema and whether it
+ * belongs to a person. This list is the whole API surface; nothing is exposed by walking the file system.
+ *
+ * @module
+ */
+import type { z } from "zod";
+import {
+  completeReflection,
+  type Concepts,
+  getActiveWindow,
+  registerUser,
+  scheduleReflectionCall,
+  startReflection,
+} from "../../concepts/mod.ts";
+import * as UserAuth from "../../concepts/UserAuth/schemas.ts";
+import * as Profile from "../../concepts/Profile/schemas.ts";
+import * as JournalPrompt from "../../concepts/JournalPrompt/schemas.ts";
+import * as CallWindow from "../../concepts/CallWindow/schemas.ts";
+import * as ReflectionSession from "../../concepts/ReflectionSession/schemas.ts";
+import * as CallScheduler from "../../concepts/CallScheduler/schemas.ts";
+import * as JournalEntry from "../../concepts/JournalEntry/schemas.ts";
+
+/** Who is calling, as the bearer token says. */
+export interface Caller {
+  user: string;
+  /** The token itself, for `logout`. */
+  token: string;
+}
+
+/** One exposed action or query: `POST /api/{concept}/{action}`. */
+export interface ActionSpec {
+  concept: string;
+  action: string;
+  /** One line for the API document. */
+  summary: string;
+  /** The body's schema; always a strict object, so unknown fields (`user` among them) are refused. */
+  input: z.ZodObject;
+  /** Whether the action needs `Authorization: Bearer <token>`; its `user` then comes from the token. */
+  auth: boolean;
+  /** Runs the action with validated input; `caller` is set exactly when `auth` is. */
+  run(concepts: Concepts, input: unknown, caller: Caller | undefined): Promise<unknown>;
+}
+
+function open<S extends z.ZodObject>(
+  concept: string,
+  action: string,
+  summary: string,
+  input: S,
+  run: (concepts: Concepts, input: z.output<S>) => Promise<unknown>,
+): ActionSpec {
+  return { concept, action, summary, input, auth: false, run: (c, i) => run(c, i as z.output<S>) };
+}
+
+function mine<S extends z.ZodObject>(
+  concept: string,
+  action: string,
+  summary: string,
+  input: S,
+  run: (concepts: Concepts, input: z.output<S> & { user: string }, caller: Caller) => Promise<unknown>,
+): ActionSpec {
+  return {
+    concept,
+    action,
+    summary,
+    input,
+    auth: true,
+    run: (c, i, caller) => run(c, { ...(i as z.output<S>), user: caller!.user }, caller!),
+  };
+}
+
+/** Every action and query the API serves, in the order the API document lists them. */
+export const ACTIONS: readonly ActionSpec[] = [
+  open(
+    "UserAuth",
+    "register",
+    "Create an account (it starts with two default prompts).",
+    UserAuth.RegisterInput,
+    registerUser,
+  ),
+  open(
+    "UserAuth",
+    "login",
+    "Exchange a username and password for a 30-day bearer token.",
+    UserAuth.LoginInput,
+    (c, i) => c.userAuth.login(i),
+  ),
+  mine(
+    "UserAuth",
+    "logout",
+    "Revoke the token this request carries.",
+    UserAuth.LogoutInput,
+    (c, _i, caller) => c.userAuth.logout({ token: caller.token }),
+  ),
+  mine(
+    "UserAuth",
+    "_getUser",
+    "Who the token belongs to.",
+    UserAuth.GetUserInput,
+    (c, i) => c.userAuth._getUser(i),
+  ),
+
+  mine(
+    "Profile",
+    "setProfile",
+    "Create or replace your profile.",
+    Profile.SetProfileInput,
+    (c, i) => c.profile.setProfile(i),
+  ),
+  mine(
+    "Profile",
+    "_getProfile",
+    "Your profile, or [] before you set one.",
+    Profile.GetProfileInput,
+    (c, i) => c.profile._getProfile(i),
+  ),
+
+  mine(
+    "JournalPrompt",
+    "addPrompt",
+    "Add an active prompt at the end.",
+    JournalPrompt.AddPromptInput,
+    (c, i) => c.journalPrompt.addPrompt(i),
+  ),
+  mine(
+    "JournalPrompt",
+    "updatePrompt",
+    "Reword a prompt or switch it on or off.",
+    JournalPrompt.UpdatePromptInput,
+    (c, i) => c.journalPrompt.updatePrompt(i),
+  ),
+  mine(
+    "JournalPrompt",
+    "deletePrompt",
+    "Delete a prompt.",
+    JournalPrompt.DeletePromptInput,
+    (c, i) => c.journalPrompt.deletePrompt(i),
+  ),
+  mine(
+    "JournalPrompt",
+    "reorderPrompts",
+    "Put all your prompts in a new order.",
+    JournalPrompt.ReorderPromptsInput,
+    (c, i) => c.journalPrompt.reorderPrompts(i),
+  ),
+  mine(
+    "JournalPrompt",
+    "_getPrompts",
+    "All your prompts, in order.",
+    JournalPrompt.GetPromptsInput,
+    (c, i) => c.journalPrompt._getPrompts(i),
+  ),
+  mine(
+    "JournalPrompt",
+    "_getActivePrompts",
+    "Your active prompts, in order.",
+    JournalPrompt.GetPromptsInput,
+    (c, i) => c.journalPrompt._getActivePrompts(i),
+  ),
+
+  mine(
+    "CallWindow",
+    "addRecurringWindow",
+    "Add a weekly call window.",
+    CallWindow.AddRecurringWindowInput,
+    (c, i) => c.callWindow.addRecurringWindow(i),
+  ),
+  mine(
+    "CallWindow",
+    "addOneOffWindow",
+    "Add a call window on one date; it replaces that day's weekly windows.",
+    CallWindow.AddOneOffWindowInput,
+    (c, i) => c.callWindow.addOneOffWindow(i),
+  ),
+  mine(
+    "CallWindow",
+    "removeWindow",
+    "Remove a call window.",
+    CallWindow.RemoveWindowInput,
+    (c, i) => c.callWindow.removeWindow(i),
+  ),
+  mine(
+    "CallWindow",
+    "_getWindows",
+    "All your call windows.",
+    CallWindow.GetWindowsInput,
+    (c, i) => c.callWindow._getWindows(i),
+  ),
+  mine(
+    "CallWindow",
+    "_getActiveWindow",
+    "The window open at an instant, in your profile's time zone.",
+    CallWindow.GetActiveWindowInput,
+    getActiveWindow,
+  ),
+
+  mine(
+    "ReflectionSession",
+    "startSession",
+    "Start a reflection over your active prompts.",
+    ReflectionSession.StartSessionInput,
+    startReflection,
+  ),
+  mine(
+    "ReflectionSession",
+    "recordResponse",
+    "Answer one prompt of a session.",
+    ReflectionSession.RecordResponseInput,
+    (c, i) => c.reflectionSession.recordResponse(i),
+  ),
+  mine(
+    "ReflectionSession",
+    "completeSession",
+    "Complete a session; its journal entry is made once.",
+    ReflectionSession.CompleteSessionInput,
+    completeReflection,
+  ),
+  mine(
+    "ReflectionSession",
+    "abandonSession",
+    "Abandon a session in progress.",
+    ReflectionSession.AbandonSessionInput,
+    (c, i) => c.reflectionSession.abandonSession(i),
+  ),
+  mine(
+    "ReflectionSession",
+    "_getSession",
+    "One of your sessions.",
+    ReflectionSession.GetSessionInput,
+    (c, i) => c.reflectionSession._getSession(i),
+  ),
+  mine(
+    "ReflectionSession",
+    "_getSessions",
+    "Your sessions, newest first.",
+    ReflectionSession.GetSessionsInput,
+    (c, i) => c.reflectionSession._getSessions(i),
+  ),
+
+  mine(
+    "CallScheduler",
+    "scheduleCall",
+    "Schedule the call for a phone reflection, to your profile's number.",
+    CallScheduler.ScheduleCallInput,
+    scheduleReflectionCall,
+  ),
+  mine(
+    "CallScheduler",
+    "cancelCall",
+    "Cancel a call that is still pending.",
+    CallScheduler.CancelCallInput,
+    (c, i) => c.callScheduler.cancelCall(i),
+  ),
+  mine(
+    "CallScheduler",
+    "_getActiveCallsForUser",
+    "Your pending or in-progress call, if any.",
+    CallScheduler.GetActiveCallsInput,
+    (c, i) => c.callScheduler._getActiveCallsForUser(i),
+  ),
+  mine(
+    "CallScheduler",
+    "_getScheduledCall",
+    "One of your calls.",
+    CallScheduler.GetScheduledCallInput,
+    (c, i) => c.callScheduler._getScheduledCall(i),
+  ),
+
+  mine(
+    "JournalEntry",
+    "_getEntries",
+    "Your entries, newest first, a page at a time.",
+    JournalEntry.GetEntriesInput,
+    (c, i) => c.journalEntry._getEntries(i),
+  ),
+  mine(
+    "JournalEntry",
+    "_getEntryForDate",
+    "Your entries of one local date.",
+    JournalEntry.GetEntryForDateInput,
+    (c, i) => c.journalEntry._getEntryForDate(i),
+  ),
+  mine(
+    "JournalEntry",
+    "_getEntry",
+    "One of your entries.",
+    JournalEntry.GetEntryInput,
+    (c, i) => c.journalEntry._getEntry(i),
+  ),
+  mine(
+    "JournalEntry",
+    "deleteEntry",
+    "Delete one of your entries.",
+    JournalEntry.DeleteEntryInput,
+    (c, i) => c.journalEntry.deleteEntry(i),
+  ),
+];
+
+const byConcept = new Map<string, Map<string, ActionSpec>>();
+for (const spec of ACTIONS) {
+  const actions = byConcept.get(spec.concept) ?? new Map<string, ActionSpec>();
+  if (actions.has(spec.action)) throw new Error(`${spec.concept}.${spec.action} is registered twice`);
+  byConcept.set(spec.concept, actions.set(spec.action, spec));
+}
+
+/** The registered action, `"no_concept"` when the concept is unknown, or `"no_action"` when only the action is. */
+export function lookupAction(concept: string, action: string): ActionSpec | "no_concept" | "no_action" {
+  const actions = byConcept.get(concept);
+  if (!actions) return "no_concept";
+  return actions.get(action) ?? "no_action";
+}

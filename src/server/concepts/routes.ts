@@ -1,0 +1,118 @@
+/**
+ * The concept routes: `POST /api/{Concept}/{action}` for every registered action, and
+ * `GET /api/openapi.json`.
+ *
+ * @module
+ */
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ConceptError, type Concepts } from "../../concepts/mod.ts";
+import { getLogger } from "../../log.ts";
+import type { RequestVariables } from "../request_context.ts";
+import { checkContentType, MAX_BODY_BYTES, readJson, refuseOperatorKeys, validate } from "./body.ts";
+import { ApiError, CONCEPT_ERROR_STATUS, errorResponse } from "./http_errors.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
+
+const log = getLogger(["http", "concepts"]);
+
+type Env = { Variables: RequestVariables & { action: ActionSpec } };
+
+/** What the concept routes need. */
+export interface ConceptRoutesOptions {
+  concepts: Concepts;
+}
+
+const BEARER = /^Bearer[ ]+([^\s]+)[ ]*$/i;
+
+async function authenticate(c: Context, concepts: Concepts): Promise<Caller> {
+  const match = BEARER.exec(c.req.header("authorization") ?? "");
+  const refuse = (message: string) =>
+    new ApiError(401, message, { headers: { "WWW-Authenticate": 'Bearer realm="zien"' } });
+  if (!match) throw refuse("Log in and send the token as Authorization: Bearer <token>.");
+  try {
+    const { user } = await concepts.userAuth.authenticate({ token: match[1] });
+    return { user, token: match[1] };
+  } catch (err) {
+    if (err instanceof ConceptError && err.kind === "unauthorized") throw refuse(err.message);
+    throw err;
+  }
+}
+
+function fromConceptError(err: ConceptError): ApiError {
+  const headers: Record<string, string> = {};
+  if (err.retryAfterSeconds !== undefined) headers["Retry-After"] = String(err.retryAfterSeconds);
+  if (err.kind === "unauthorized") headers["WWW-Authenticate"] = 'Bearer realm="zien"';
+  return new ApiError(CONCEPT_ERROR_STATUS[err.kind], err.message, { headers });
+}
+
+// Refusals are answered here; anything else propagates to the app's error handler (503 or 500).
+function refusal(c: Context, err: unknown): Response {
+  const refused = err instanceof ConceptError ? fromConceptError(err) : err;
+  if (!(refused instanceof ApiError)) throw err;
+  log.debug("refused {path} with {status}: {reason}", {
+    path: c.req.path,
+    status: refused.status,
+    reason: refused.message,
+  });
+  return errorResponse(c, refused);
+}
+
+function resolveAction(): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const { concept, action } = c.req.param() as { concept: string; action: string };
+    try {
+      const spec = lookupAction(concept, action);
+      if (spec === "no_concept") throw new ApiError(404, `There is no concept named ${concept}.`);
+      if (spec === "no_action") throw new ApiError(404, `${concept} has no action or query named ${action}.`);
+      if (c.req.method !== "POST") {
+        throw new ApiError(405, `Use POST for ${concept}/${action}.`, { headers: { Allow: "POST" } });
+      }
+      checkContentType(c);
+      c.set("action", spec);
+    } catch (err) {
+      return refusal(c, err);
+    }
+    await next();
+  };
+}
+
+const tooLarge = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) => refusal(c, new ApiError(413, `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`)),
+});
+
+/**
+ * The concept API as a Hono app, to be mounted at the root after `requestId()` and with `errorHandler()`
+ * as the app's error handler. Concept names are PascalCase, so lower-case paths under `/api/` (health,
+ * `openapi.json`) never reach the action route.
+ *
+ * @example
+ * ```ts
+ * app.route("/", conceptRoutes({ concepts }));
+ * ```
+ */
+export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
+  const { concepts } = options;
+  const app = new Hono<Env>();
+  const document = buildOpenApi(ACTIONS);
+  app.get("/api/openapi.json", (c) => c.json(document));
+  app.all(
+    "/api/:concept{[A-Z][A-Za-z]*}/:action{_?[a-zA-Z]+}",
+    resolveAction(),
+    tooLarge,
+    async (c) => {
+      const spec = c.get("action");
+      try {
+        const body = await readJson(c);
+        refuseOperatorKeys(body);
+        const input = validate(spec.input, body);
+        const caller = spec.auth ? await authenticate(c, concepts) : undefined;
+        return c.json(await spec.run(concepts, input, caller) as object);
+      } catch (err) {
+        return refusal(c, err);
+      }
+    },
+  );
+  return app;
+}
