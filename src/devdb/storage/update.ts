@@ -59,18 +59,29 @@ export function applyUpdate(
   } else if (isOperatorUpdate(update)) {
     next = cloneValue(doc);
     const modifier = cloneValue(operatorsOf(update, options.inserting === true));
-    if (!withMingo(() => applyOperators(next, modifier, options))) return undefined;
+    if (!withImmutableId(() => applyOperators(next, modifier, options))) return undefined;
   } else {
     next = replacementOf(doc, update);
     if (canonicalKey(next) === canonicalKey(doc)) return undefined;
   }
   if (doc._id !== undefined && canonicalKey(next._id) !== canonicalKey(doc._id)) {
-    throw new CommandError(
-      "ImmutableField",
-      "Performing an update on the path '_id' would modify the immutable field '_id'",
-    );
+    throw new CommandError("ImmutableField", IMMUTABLE_ID_MESSAGE);
   }
   return withIdFirst(next);
+}
+
+const IMMUTABLE_ID_MESSAGE = "Performing an update on the path '_id' would modify the immutable field '_id'";
+
+// mingo refuses `_id` changes itself, with a message of its own; answer with mongod's code and words.
+function withImmutableId<T>(run: () => T): T {
+  try {
+    return withMingo(run);
+  } catch (error) {
+    if (error instanceof CommandError && /immutable field '_id'/.test(error.message)) {
+      throw new CommandError("ImmutableField", IMMUTABLE_ID_MESSAGE);
+    }
+    throw error;
+  }
 }
 
 type OperatorName = keyof typeof updateOperators;
