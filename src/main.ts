@@ -16,6 +16,8 @@ import { ConnectFailedError, connectWithRetry, createMongoClient, instanceAppNam
 import { startEmbeddedDevDb } from "./db/embedded.ts";
 import { TenantDbs } from "./db/tenants.ts";
 import { createObservability } from "./server/observability.ts";
+import { createConcepts, ensureConceptIndexes } from "./concepts/mod.ts";
+import { conceptRoutes } from "./server/concepts/mod.ts";
 import { startServer } from "./server/serve.ts";
 import { createWorkers } from "./workers/mod.ts";
 
@@ -104,6 +106,8 @@ async function main(): Promise<void> {
   observability.connected();
 
   const db = mongo.db(config.dbName);
+  const concepts = createConcepts(db);
+  await ensureConceptIndexes(concepts);
   const workers = createWorkers(config, {
     callWindow: () => Promise.resolve(),
     callScheduler: () => Promise.resolve(),
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
     config,
     observability,
     isShuttingDown: () => lifecycle.shuttingDown,
-    routes: [],
+    routes: [conceptRoutes({ concepts })],
   });
   lifecycle.add("http", "http server", () => server.shutdown());
   for (const worker of workers) {

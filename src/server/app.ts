@@ -8,6 +8,10 @@ import { cors } from "hono/cors";
 import { errorHandler, requestId } from "./request_context.ts";
 import { healthRoutes, type HealthSources } from "./health.ts";
 
+/** A module of routes mounted at the root; each declares its own context variables. */
+// deno-lint-ignore no-explicit-any -- any Env: the app only mounts it
+export type RouteModule = Hono<any, any, any>;
+
 /** What the app is made of. */
 export interface AppParts {
   health: HealthSources;
@@ -16,7 +20,7 @@ export interface AppParts {
   /** Middleware that sees every request after the request id is set (metrics, usage tracking). */
   middleware?: MiddlewareHandler[];
   /** Route modules mounted at the root (concepts, webhooks, analytics, metrics). */
-  routes?: Hono[];
+  routes?: RouteModule[];
 }
 
 /**

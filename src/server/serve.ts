@@ -3,11 +3,10 @@
  *
  * @module
  */
-import type { Hono } from "hono";
 import type { Db } from "mongodb";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
-import { createApp } from "./app.ts";
+import { createApp, type RouteModule } from "./app.ts";
 import { httpMetrics, metricsRoute } from "./metrics.ts";
 import type { Observability } from "./observability.ts";
 
@@ -27,7 +26,7 @@ export interface ServerParts {
   observability: Observability;
   isShuttingDown(): boolean;
   /** Route modules mounted at the root: concepts, webhooks, analytics. */
-  routes: Hono[];
+  routes: RouteModule[];
 }
 
 /**
