@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { type Context, type Handler, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ConceptError, type Concepts } from "../../concepts/mod.ts";
 import { getLogger } from "../../log.ts";
@@ -16,7 +16,7 @@ import { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.
 
 const log = getLogger(["http", "concepts"]);
 
-type Env = { Variables: RequestVariables & { action: ActionSpec } };
+type Env = { Variables: RequestVariables };
 
 /** What the concept routes need. */
 export interface ConceptRoutesOptions {
@@ -58,18 +58,15 @@ function refusal(c: Context, err: unknown): Response {
   return errorResponse(c, refused);
 }
 
-function resolveAction(): MiddlewareHandler<Env> {
+// Cheap refusals first, before the body is read: wrong method, then a declared type that is not JSON.
+function preflight(spec: ActionSpec): MiddlewareHandler<Env> {
   return async (c, next) => {
-    const { concept, action } = c.req.param() as { concept: string; action: string };
     try {
-      const spec = lookupAction(concept, action);
-      if (spec === "no_concept") throw new ApiError(404, `There is no concept named ${concept}.`);
-      if (spec === "no_action") throw new ApiError(404, `${concept} has no action or query named ${action}.`);
       if (c.req.method !== "POST") {
-        throw new ApiError(405, `Use POST for ${concept}/${action}.`, { headers: { Allow: "POST" } });
+        const path = `${spec.concept}/${spec.action}`;
+        throw new ApiError(405, `Use POST for ${path}.`, { headers: { Allow: "POST" } });
       }
       checkContentType(c);
-      c.set("action", spec);
     } catch (err) {
       return refusal(c, err);
     }
@@ -82,10 +79,25 @@ const tooLarge = bodyLimit({
   onError: (c) => refusal(c, new ApiError(413, `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`)),
 });
 
+function runAction(spec: ActionSpec, concepts: Concepts): Handler<Env> {
+  return async (c) => {
+    try {
+      const body = await readJson(c);
+      refuseOperatorKeys(body);
+      const input = validate(spec.input, body);
+      const caller = spec.auth ? await authenticate(c, concepts) : undefined;
+      return c.json(await spec.run(concepts, input, caller) as object);
+    } catch (err) {
+      return refusal(c, err);
+    }
+  };
+}
+
 /**
  * The concept API as a Hono app, to be mounted at the root after `requestId()` and with `errorHandler()`
- * as the app's error handler. Concept names are PascalCase, so lower-case paths under `/api/` (health,
- * `openapi.json`) never reach the action route.
+ * as the app's error handler. Each registered action gets its own route, so route-labelled metrics tell
+ * the actions apart; a PascalCase catch-all answers 404 for the rest. Lower-case paths under `/api/`
+ * (health, `openapi.json`) never reach it.
  *
  * @example
  * ```ts
@@ -97,22 +109,16 @@ export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
   const app = new Hono<Env>();
   const document = buildOpenApi(ACTIONS);
   app.get("/api/openapi.json", (c) => c.json(document));
-  app.all(
-    "/api/:concept{[A-Z][A-Za-z]*}/:action{_?[a-zA-Z]+}",
-    resolveAction(),
-    tooLarge,
-    async (c) => {
-      const spec = c.get("action");
-      try {
-        const body = await readJson(c);
-        refuseOperatorKeys(body);
-        const input = validate(spec.input, body);
-        const caller = spec.auth ? await authenticate(c, concepts) : undefined;
-        return c.json(await spec.run(concepts, input, caller) as object);
-      } catch (err) {
-        return refusal(c, err);
-      }
-    },
-  );
+  for (const spec of ACTIONS) {
+    app.all(`/api/${spec.concept}/${spec.action}`, preflight(spec), tooLarge, runAction(spec, concepts));
+  }
+  app.all("/api/:concept{[A-Z][A-Za-z]*}/:action", (c) => {
+    const { concept, action } = c.req.param();
+    const conceptKnown = lookupAction(concept, action) === "no_action";
+    const message = conceptKnown
+      ? `${concept} has no action or query named ${action}.`
+      : `There is no concept named ${concept}.`;
+    return refusal(c, new ApiError(404, message));
+  });
   return app;
 }
