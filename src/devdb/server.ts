@@ -147,7 +147,12 @@ class DevDbServer implements DevDb, ServerState, ConnectionHost {
         conn.close();
         continue;
       }
-      conn.setNoDelay(true);
+      try {
+        // Replies are single writes; Nagle's algorithm would only hold them back.
+        conn.setNoDelay(true);
+      } catch {
+        // The client already hung up; serve() will see the end of stream.
+      }
       this.#totalCreated++;
       const connection = new ClientConnection(conn, this.#nextConnectionId++, this);
       this.#connections.set(connection.id, connection);

@@ -111,3 +111,18 @@ Deno.test("a bad query operator is an error reply, not a dropped connection", ()
     assert.equal(error.code, 2);
     assert.equal(await db.collection("bad").countDocuments(), 1);
   }));
+
+Deno.test("dbStats and collStats count documents and indexes", () =>
+  withDevDb(async ({ db }) => {
+    await db.collection("s").insertMany([{ a: 1 }, { a: 2 }]);
+    await db.collection("s").createIndex({ a: 1 });
+    const stats = await db.stats();
+    assert.equal(stats.collections, 1);
+    assert.equal(stats.objects, 2);
+    assert.equal(stats.indexes, 2);
+    assert.ok(stats.dataSize > 0);
+    const coll = await db.command({ collStats: "s" });
+    assert.equal(coll.count, 2);
+    assert.equal(coll.nindexes, 2);
+    assert.equal((await db.command({ collStats: "none" }).catch((e) => e)).codeName, "NamespaceNotFound");
+  }));

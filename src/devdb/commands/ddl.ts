@@ -203,6 +203,52 @@ async function dropIndexes(context: CommandContext): Promise<Document> {
   return { nIndexesWas, ok: 1 };
 }
 
+function sizeOf(collection: { documents(): Iterable<Document> }): number {
+  let size = 0;
+  for (const doc of collection.documents()) size += calculateObjectSize(doc);
+  return size;
+}
+
+function dbStats({ server, db }: CommandContext): Document {
+  const collections = [...server.catalog.collections(db).values()];
+  const objects = collections.reduce((sum, collection) => sum + collection.size, 0);
+  const dataSize = collections.reduce((sum, collection) => sum + sizeOf(collection), 0);
+  const indexes = collections.reduce((sum, collection) => sum + collection.indexSpecs().length, 0);
+  return {
+    db,
+    collections: collections.length,
+    views: 0,
+    objects,
+    avgObjSize: objects ? dataSize / objects : 0,
+    dataSize,
+    storageSize: dataSize,
+    indexes,
+    indexSize: 0,
+    totalSize: dataSize,
+    scaleFactor: 1,
+    ok: 1,
+  };
+}
+
+function collStats(context: CommandContext): Document {
+  const { server, db } = context;
+  const name = collectionName(context);
+  const collection = server.catalog.get(db, name);
+  if (!collection) throw new CommandError("NamespaceNotFound", `Collection [${db}.${name}] not found.`);
+  const size = sizeOf(collection);
+  return {
+    ns: `${db}.${name}`,
+    count: collection.size,
+    size,
+    avgObjSize: collection.size ? size / collection.size : 0,
+    storageSize: size,
+    nindexes: collection.indexSpecs().length,
+    totalIndexSize: 0,
+    indexSizes: Object.fromEntries(collection.indexSpecs().map((spec) => [spec.name, 0])),
+    ok: 1,
+  };
+}
+
 /** Namespace and index commands, by name. */
 export const ddlCommands: Record<string, CommandHandler> = {
   create,
@@ -214,4 +260,6 @@ export const ddlCommands: Record<string, CommandHandler> = {
   listIndexes,
   dropIndexes,
   deleteIndexes: dropIndexes,
+  dbStats,
+  collStats,
 };

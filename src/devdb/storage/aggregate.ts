@@ -37,7 +37,8 @@ export function runPipeline(
     new Aggregator(stages, {
       // Stored documents are shared with the pipeline; clone them so no stage can change what is stored.
       processingMode: ProcessingMode.CLONE_INPUT,
-      collectionResolver: (name: string) => [...(catalog.get(db, name)?.documents() ?? [])],
+      // Joined documents end up inside results that later stages may change, so they are copies too.
+      collectionResolver: (name: string) => [...(catalog.get(db, name)?.documents() ?? [])].map(cloneValue),
     }).run(docs) as Document[]
   );
   if (out !== undefined) {
