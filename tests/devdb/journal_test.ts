@@ -59,3 +59,20 @@ Deno.test("records appended in one tick share one write (group commit)", async (
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("a log cut inside its header starts empty, and a foreign file is refused", async () => {
+  const dataDir = await tempDataDir();
+  try {
+    await Deno.writeFile(`${dataDir}/devdb.log`, new TextEncoder().encode("ZDV"));
+    const catalog = new Catalog();
+    const journal = await openJournal(dataDir, catalog, policy);
+    assert.equal(journal.recordCount, 0);
+    await journal.close();
+    assert.equal((await Deno.stat(`${dataDir}/devdb.log`)).size, 8);
+
+    await Deno.writeFile(`${dataDir}/devdb.log`, new TextEncoder().encode("not a devdb log at all"));
+    await assert.rejects(openJournal(dataDir, new Catalog(), policy), /is not a devdb log/);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -196,7 +196,9 @@ export async function openJournal(
   let records = 0;
   const file = await Deno.open(path, { read: true, write: true, create: true });
   try {
-    if (bytes.length === 0) {
+    // A crash while a new log was being created can leave part of its header; the log is empty then.
+    if (bytes.length < LOG_MAGIC.length && bytes.every((byte, i) => byte === LOG_MAGIC[i])) {
+      await file.truncate(0);
       await writeAll(file, LOG_MAGIC);
       await file.syncData();
     } else {
