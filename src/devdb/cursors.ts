@@ -69,11 +69,6 @@ export class CursorRegistry {
     return { id: Long.fromNumber(id), ns: cursor.namespace, batch };
   }
 
-  /** The namespace of an open cursor. */
-  namespaceOf(id: number): string | undefined {
-    return this.#cursors.get(id)?.namespace;
-  }
-
   /** Closes a cursor; false if it was not open. */
   kill(id: number): boolean {
     return this.#cursors.delete(id);

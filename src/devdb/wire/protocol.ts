@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { calculateObjectSize, deserialize, type Document, Long, serializeWithBufferAndIndex } from "bson";
+import { calculateObjectSize, deserialize, type Document, serializeWithBufferAndIndex } from "bson";
 
 /** The largest frame accepted, as advertised in `hello.maxMessageSizeBytes`. */
 export const MAX_MESSAGE_SIZE = 48_000_000;
@@ -149,9 +149,4 @@ export function encodeReply(request: Request, reply: Document): Uint8Array {
   view.setInt32(32, 1, true);
   serializeWithBufferAndIndex(reply, frame, { index: 36 });
   return frame;
-}
-
-/** A cursor id as the driver expects it: a BSON int64. */
-export function cursorIdValue(id: number): Long {
-  return Long.fromNumber(id);
 }
