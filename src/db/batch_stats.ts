@@ -1,0 +1,73 @@
+/**
+ * A batch writer's counters: what `stats()` reports and `/metrics` exposes.
+ *
+ * @module
+ */
+import type { BatchWriterStats } from "./batch_types.ts";
+
+/** The outcome of one write attempt, for the counters. */
+export interface AttemptCounts {
+  written: number;
+  duplicates: number;
+  refused: number;
+  /** Events kept for a retry; more than 0 makes the attempt a failure. */
+  retried: number;
+  durationMs: number;
+  /** The attempt followed a failure. */
+  wasRetry: boolean;
+  /** The failure's description, when `retried` > 0. */
+  error?: string;
+}
+
+type Counters = Omit<BatchWriterStats, "name" | "buffered" | "waiting">;
+
+/** Counters that only grow, plus the last flush and the last error. */
+export class BatchCounters {
+  readonly #counters: Counters = {
+    flushed: 0,
+    duplicates: 0,
+    batches: 0,
+    failures: 0,
+    retries: 0,
+    rejected: 0,
+    spilled: 0,
+    recovered: 0,
+    flushDurationMs: { last: 0, max: 0, total: 0, count: 0 },
+  };
+
+  /** Counts one `insertMany` call; `at` is the clock's time when it ended. */
+  attempt(counts: AttemptCounts, at: number): void {
+    const c = this.#counters;
+    c.batches++;
+    if (counts.wasRetry) c.retries++;
+    c.flushed += counts.written;
+    c.duplicates += counts.duplicates;
+    c.rejected += counts.refused;
+    const durations = c.flushDurationMs;
+    durations.last = counts.durationMs;
+    durations.max = Math.max(durations.max, counts.durationMs);
+    durations.total += counts.durationMs;
+    durations.count++;
+    if (counts.retried === 0) {
+      c.lastFlushMs = at;
+    } else {
+      c.failures++;
+      c.lastError = counts.error;
+    }
+  }
+
+  /** Counts events written to a spill file. */
+  spilled(events: number): void {
+    this.#counters.spilled += events;
+  }
+
+  /** Counts events read back from a spill file. */
+  recovered(events: number): void {
+    this.#counters.recovered += events;
+  }
+
+  /** A copy of the counters. */
+  snapshot(): Counters {
+    return { ...this.#counters, flushDurationMs: { ...this.#counters.flushDurationMs } };
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The public shapes of a batch writer: its options, its figures, its errors.
+ *
+ * @module
+ */
+import type { BatchSettings } from "./batch_config.ts";
+
+/** How one writer behaves. Sizes and timing default to `DEFAULT_BATCH_SETTINGS` (50 / 30 s / 10000). */
+export interface BatchWriterOptions extends Partial<BatchSettings> {
+  /** Names the writer in logs, metrics and spill files: letters, digits, underscores. */
+  name: string;
+  /** Where `close()` spills what it could not write (e.g. `.data/spill`); without it, those events are lost. */
+  spillDir?: string;
+  /** Backoff after a failed write: exponential from `initialDelayMs`, capped at `maxDelayMs`, with jitter. */
+  retry?: { initialDelayMs: number; maxDelayMs: number };
+  /** The clock, epoch ms: deadlines, spill file names, `lastFlushMs`. */
+  now?: () => number;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
+  /** Called after every write attempt, e.g. to feed a flush-duration histogram. Must not throw. */
+  onFlush?: (report: FlushReport) => void;
+}
+
+/** One write attempt, as `onFlush` sees it. */
+export interface FlushReport {
+  writer: string;
+  /** Events sent. */
+  events: number;
+  /** Of those, confirmed in the database. */
+  written: number;
+  durationMs: number;
+  /** False when part of the batch must be retried. */
+  ok: boolean;
+}
+
+/** A writer's figures for `/metrics` and the health output. Counters only grow. */
+export interface BatchWriterStats {
+  name: string;
+  /** Events held in memory: queued plus in flight. */
+  buffered: number;
+  /** `add()` calls waiting for room. */
+  waiting: number;
+  /** Events confirmed in the database (duplicates on `_id` included: they were there). */
+  flushed: number;
+  /** Of `flushed`: events found already written (a retry after a lost reply, or a recovered spill). */
+  duplicates: number;
+  /** `insertMany` calls made. */
+  batches: number;
+  /** Calls that failed in whole or in part for a reason worth retrying. */
+  failures: number;
+  /** Calls that were retries after a failure. */
+  retries: number;
+  /** Events the server refused for good (logged and kept in a `-rejected-` file under `spillDir`). */
+  rejected: number;
+  /** Events written to spill files at close. */
+  spilled: number;
+  /** Events read back from spill files. */
+  recovered: number;
+  /** When the last write that needed no retry finished (epoch ms); undefined before the first. */
+  lastFlushMs?: number;
+  /** Write durations in milliseconds: the last, the longest, their sum and count (for a mean or a rate). */
+  flushDurationMs: { last: number; max: number; total: number; count: number };
+  /** The last failure, redacted. */
+  lastError?: string;
+}
+
+/** `add()` after `close()` began, or a flush whose events were spilled instead of written. */
+export class WriterClosedError extends Error {
+  constructor(writer: string, detail = "is closed") {
+    super(`Batch writer ${writer} ${detail}`);
+    this.name = "WriterClosedError";
+  }
+}
