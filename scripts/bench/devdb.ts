@@ -3,7 +3,8 @@
  * findOne by `_id`, findOne by an indexed field and updateOne, with 1 and 8 concurrent clients, in
  * memory and with a dataDir, all in one run. Prints a markdown table of ops/s and ratios to ping.
  *
- * Usage: `deno run -P=bench scripts/bench/devdb.ts [--seconds N]`
+ * Usage: `deno run -P=bench scripts/bench/devdb.ts [--seconds N] [--rounds N]` (N seconds per operation,
+ * split over N interleaved rounds; the best round counts).
  *
  * @module
  */
@@ -14,14 +15,14 @@ import { describeMachine, markdownTable, type Result } from "./lib/devdb_report.
 
 const SEED = 1_000;
 const CONCURRENCY = [1, 8];
-// Each operation is measured in this many interleaved rounds and its best round is kept, so a burst of
-// background load on a small machine does not land on one operation only.
-const ROUNDS = 3;
+// Each operation is measured in interleaved rounds and its best round is kept, so a burst of background
+// load on a small machine does not land on one operation only.
+const DEFAULT_ROUNDS = 5;
 
-function secondsArg(): number {
-  const at = Deno.args.indexOf("--seconds");
-  const seconds = at >= 0 ? Number(Deno.args[at + 1]) : 2;
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : 2;
+function numberArg(flag: string, fallback: number): number {
+  const at = Deno.args.indexOf(flag);
+  const value = at >= 0 ? Number(Deno.args[at + 1]) : fallback;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 const ids = Array.from({ length: SEED }, () => new ObjectId());
@@ -52,6 +53,7 @@ async function measure(
   storage: Result["storage"],
   dataDir: string | undefined,
   seconds: number,
+  rounds: number,
 ): Promise<Result[]> {
   const server = await spawnDevDb({ dataDir });
   const results: Result[] = [];
@@ -63,9 +65,9 @@ async function measure(
         // Warm the server's JIT on every path first, so that ping (measured first) is not measured cold.
         for (const [, run] of OPERATIONS) await opsPerSecond(pool, run, 0.3);
         const best = new Map<string, number>();
-        for (let round = 0; round < ROUNDS; round++) {
+        for (let round = 0; round < rounds; round++) {
           for (const [operation, run] of OPERATIONS) {
-            const rate = await opsPerSecond(pool, run, seconds / ROUNDS);
+            const rate = await opsPerSecond(pool, run, seconds / rounds);
             best.set(operation, Math.max(best.get(operation) ?? 0, rate));
           }
         }
@@ -85,13 +87,14 @@ async function measure(
 }
 
 if (import.meta.main) {
-  const seconds = secondsArg();
+  const seconds = numberArg("--seconds", 3);
+  const rounds = numberArg("--rounds", DEFAULT_ROUNDS);
   await Deno.mkdir(".data/tmp", { recursive: true });
   const dataDir = await Deno.makeTempDir({ dir: ".data/tmp", prefix: "bench-devdb-" });
   try {
     const results = [
-      ...await measure("memory", undefined, seconds),
-      ...await measure("dataDir", dataDir, seconds),
+      ...await measure("memory", undefined, seconds, rounds),
+      ...await measure("dataDir", dataDir, seconds, rounds),
     ];
     console.log(await describeMachine());
     console.log();
