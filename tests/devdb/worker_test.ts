@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import type { DevDbWorkerResponse } from "../../src/devdb/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 
 async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buffered = "";

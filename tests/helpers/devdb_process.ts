@@ -37,7 +37,7 @@ export interface DevDbProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 const STDERR_KEEP = 8_192;
 
 async function firstLine(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string | undefined> {
