@@ -1,0 +1,159 @@
+/**
+ * `POST /api/analytics/track`: a client-side analytics event (a name and a few flat properties),
+ * validated, size-limited, and handed to a batch writer. The answer is 202: accepted, written later.
+ *
+ * @example
+ * ```ts
+ * const analytics = new BatchWriter<AnalyticsEvent>(db.collection("analytics_events"), {
+ *   name: "analytics_events",
+ * });
+ * app.route("/", analyticsRoutes(analytics));
+ * ```
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ObjectId } from "mongodb";
+import { z } from "zod";
+import { getLogger } from "../log.ts";
+import { type EventSink, userRef } from "./usage.ts";
+
+const log = getLogger(["http", "analytics"]);
+
+/** The largest body accepted, bytes. */
+export const MAX_TRACK_BODY_BYTES = 8 * 1024;
+/** The most properties an event may carry. */
+export const MAX_PROPERTIES = 50;
+
+/** A property value: flat, so the events stay cheap to store and to query. */
+export type PropertyValue = string | number | boolean | null;
+
+/** One analytics event, as stored in `analytics_events`. */
+export type AnalyticsEvent = {
+  name: string;
+  properties: Record<string, PropertyValue>;
+  /** The person, from `c.get("user")` (the auth middleware), never from the body. */
+  user?: string | ObjectId;
+  at: Date;
+};
+
+const propertyKey = z.string()
+  .min(1, "property names may not be empty")
+  .max(100, "property names are at most 100 characters")
+  .refine((key) => !key.startsWith("$"), "property names may not start with '$'")
+  .refine((key) => !key.includes("."), "property names may not contain '.'");
+
+const propertyValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
+  error: "must be a string, a number, a boolean or null",
+});
+
+/** The body of `POST /api/analytics/track`. Unknown fields (a `user`, say) are refused. */
+export const trackBody = z.strictObject({
+  name: z.string({ error: "is required, as a string" })
+    .min(1, "may not be empty")
+    .max(100, "is at most 100 characters")
+    .regex(/^[A-Za-z0-9_.:-]+$/, "may contain only letters, digits and _ . : -"),
+  properties: z.record(propertyKey, propertyValue, { error: "must be an object" })
+    .refine((properties) => Object.keys(properties).length <= MAX_PROPERTIES, {
+      error: `at most ${MAX_PROPERTIES} properties`,
+    })
+    .optional(),
+});
+
+/** A field the input got wrong. */
+export interface FieldIssue {
+  /** Dotted path (`properties.$x`); `(body)` for the body as a whole. */
+  field: string;
+  message: string;
+}
+
+/** What the routes read from the context: the person (set by auth middleware) and the request id. */
+export type AnalyticsEnv = { Variables: { user?: unknown; requestId?: string } };
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+function refuse(
+  c: Context<AnalyticsEnv>,
+  status: ContentfulStatusCode,
+  error: string,
+  issues?: FieldIssue[],
+): Response {
+  const requestId = c.get("requestId");
+  return c.json({ error, requestId, ...(issues ? { issues } : {}) }, status);
+}
+
+function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.flatMap((issue): FieldIssue[] => {
+    const at = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        field: at ? `${at}.${key}` : key,
+        message: "is not a field of an event",
+      }));
+    }
+    const message = issue.code === "invalid_key" ? issue.issues[0]?.message ?? issue.message : issue.message;
+    return [{ field: at || "(body)", message }];
+  });
+}
+
+/**
+ * The analytics routes: `POST /api/analytics/track` with `{ name, properties? }` answers 202
+ * `{ accepted: true }` once the event is in the writer's buffer. Refusals, each naming what was wrong and
+ * writing nothing: 415 for a body that is not JSON, 413 past 8 KiB, 400 for malformed JSON or an invalid
+ * field, 503 while shutting down.
+ */
+export function analyticsRoutes(writer: EventSink<AnalyticsEvent>): Hono<AnalyticsEnv> {
+  const app = new Hono<AnalyticsEnv>();
+  app.post(
+    "/api/analytics/track",
+    async (c, next) => {
+      if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+        return refuse(c, 415, "Send the event as JSON (Content-Type: application/json).");
+      }
+      await next();
+    },
+    bodyLimit({
+      maxSize: MAX_TRACK_BODY_BYTES,
+      onError: (c) => refuse(c, 413, `The event is larger than ${MAX_TRACK_BODY_BYTES} bytes.`),
+    }),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        // The parser's message quotes the body: say only what kind of error it is.
+        return refuse(c, 400, "The request body is not valid JSON.");
+      }
+      const parsed = trackBody.safeParse(body);
+      if (!parsed.success) {
+        const issues = fieldIssues(parsed.error);
+        return refuse(
+          c,
+          400,
+          `Invalid event: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`,
+          issues,
+        );
+      }
+      const event: AnalyticsEvent = {
+        name: parsed.data.name,
+        properties: parsed.data.properties ?? {},
+        at: new Date(),
+      };
+      const user = userRef(c.get("user"));
+      if (user !== undefined) event.user = user;
+      try {
+        await writer.add(event);
+      } catch (err) {
+        log.warn("analytics event {name} not accepted: {error}", {
+          name: event.name,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        c.header("Retry-After", "1");
+        return refuse(c, 503, "Events are not being accepted right now; retry shortly.");
+      }
+      return c.json({ accepted: true }, 202);
+    },
+  );
+  return app;
+}

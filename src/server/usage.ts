@@ -1,0 +1,117 @@
+/**
+ * Usage tracking: one event per API request (route pattern, method, status, duration, person if known),
+ * handed to a batch writer so that the request never waits for a database write.
+ *
+ * @example
+ * ```ts
+ * const usage = new BatchWriter<UsageEvent>(db.collection("usage_events"), { name: "usage_events" });
+ * app.use(usageTracking(usage));
+ * ```
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes, routePath } from "hono/route";
+import type { ObjectId } from "mongodb";
+import { getLogger } from "../log.ts";
+
+const log = getLogger(["http", "usage"]);
+
+/** One API request, as stored in `usage_events`. */
+export type UsageEvent = {
+  /** The matched route pattern (`/api/entries/:id`), never the raw path; `(unmatched)` for a 404 no route took. */
+  route: string;
+  method: string;
+  status: number;
+  /** From the middleware's start to the response, milliseconds. */
+  durationMs: number;
+  /** The person, when the auth middleware set `user` on the context. */
+  user?: string | ObjectId;
+  at: Date;
+};
+
+/** What the middleware needs of a writer: `add()` (a `BatchWriter<UsageEvent>` fits). */
+export interface EventSink<T> {
+  add(event: T): Promise<void>;
+}
+
+/** Which requests are tracked. */
+export interface UsageTrackingOptions {
+  /** Tracks a request when this holds for its path. Default: paths under `/api/`. */
+  include?: (path: string) => boolean;
+}
+
+/** The route label of a request that no route took. */
+export const UNMATCHED_ROUTE = "(unmatched)";
+
+/**
+ * A Hono middleware that, after each tracked request, adds a {@linkcode UsageEvent} to `writer`. It does
+ * not wait for the database: `add()` resolves at once unless the writer's buffer is full, in which case
+ * the response waits for room (back-pressure, so that no event is dropped). A writer that refuses (closed
+ * during shutdown) is logged, never turned into an error response.
+ *
+ * Register it before the routes, so that it sees their final status (errors included).
+ */
+export function usageTracking(
+  writer: EventSink<UsageEvent>,
+  options: UsageTrackingOptions = {},
+): MiddlewareHandler {
+  const include = options.include ?? ((path: string) => path.startsWith("/api/"));
+  return async (c, next) => {
+    if (!include(c.req.path)) return await next();
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const event: UsageEvent = {
+        route: matchedRoute(c),
+        method: c.req.method,
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        at: new Date(),
+      };
+      const user = userRef(c.get("user"));
+      if (user !== undefined) event.user = user;
+      try {
+        await writer.add(event);
+      } catch (err) {
+        log.warn("usage event for {method} {route} not recorded: {error}", {
+          method: event.method,
+          route: event.route,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  };
+}
+
+/**
+ * The pattern of the route that answered. After `next()`, Hono's current route is the deepest one that
+ * ran; when that is a wildcard middleware and the answer is 404, no route took the request.
+ */
+function matchedRoute(c: Context): string {
+  const route = matchedRoutes(c)[c.req.routeIndex];
+  if (!route) return UNMATCHED_ROUTE;
+  if (c.res.status === 404 && route.method === "ALL" && route.path.endsWith("*")) return UNMATCHED_ROUTE;
+  return routePath(c);
+}
+
+/**
+ * The person behind `c.get("user")`: a string id, an ObjectId, or the `id`/`_id` of a user object.
+ *
+ * @example
+ * ```ts
+ * userRef({ _id: "u1", email: "a@b.c" }); // "u1"
+ * ```
+ */
+export function userRef(user: unknown): string | ObjectId | undefined {
+  const direct = idValue(user);
+  if (direct !== undefined || user === null || typeof user !== "object") return direct;
+  const { _id, id } = user as { _id?: unknown; id?: unknown };
+  return idValue(_id) ?? idValue(id);
+}
+
+function idValue(value: unknown): string | ObjectId | undefined {
+  if (typeof value === "string") return value === "" ? undefined : value;
+  if ((value as { _bsontype?: string } | null)?._bsontype === "ObjectId") return value as ObjectId;
+  return undefined;
+}
