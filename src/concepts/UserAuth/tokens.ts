@@ -4,8 +4,9 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
+
 const TOKEN_BYTES = 32;
-const encoder = new TextEncoder();
 
 /** What a token looks like on the wire: 32 bytes in unpadded base64url. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -19,8 +20,10 @@ export function newToken(): string {
   return base64url(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES)));
 }
 
-/** The SHA-256 of a token, in hex: the only form the database sees. */
-export async function hashToken(token: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+/**
+ * The SHA-256 of a token, in hex: the only form the database sees. Synchronous on purpose: it runs on every
+ * authenticated request, and `crypto.subtle.digest` costs about ten times as much per call.
+ */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
 }

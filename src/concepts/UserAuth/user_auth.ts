@@ -113,7 +113,7 @@ export class UserAuth {
     const token = newToken();
     const now = this.#now();
     await this.#tokens.insertOne({
-      _id: await hashToken(token),
+      _id: hashToken(token),
       user: found._id,
       createdAt: now,
       expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS),
@@ -123,7 +123,7 @@ export class UserAuth {
 
   /** Revokes `token`. Revoking a token that is unknown or already revoked is not an error. */
   async logout(input: { token: string }): Promise<Record<string, never>> {
-    const id = await hashToken(input.token);
+    const id = hashToken(input.token);
     this.#cache?.delete(id);
     await this.#tokens.deleteOne({ _id: id });
     return {};
@@ -131,18 +131,20 @@ export class UserAuth {
 
   /** The person a token stands for; refuses (`unauthorized`) a token that is unknown, revoked or expired. */
   async authenticate(input: { token: string }): Promise<{ user: string }> {
-    const refused = new ConceptError("unauthorized", "Your session token is missing, invalid or expired.");
-    if (!TOKEN_PATTERN.test(input.token)) throw refused;
-    const id = await hashToken(input.token);
+    // Made only when needed: an Error captures a stack, and this runs on every request.
+    const refused = () =>
+      new ConceptError("unauthorized", "Your session token is missing, invalid or expired.");
+    if (!TOKEN_PATTERN.test(input.token)) throw refused();
+    const id = hashToken(input.token);
     const now = this.#now().getTime();
     let found = this.#cache?.get(id);
     if (!found) {
       const doc = await this.#tokens.findOne({ _id: id }, { projection: { user: 1, expiresAt: 1 } });
-      if (!doc) throw refused;
+      if (!doc) throw refused();
       found = { user: doc.user, expiresAt: doc.expiresAt.getTime() };
       this.#cache?.set(id, found);
     }
-    if (found.expiresAt <= now) throw refused;
+    if (found.expiresAt <= now) throw refused();
     return { user: found.user };
   }
 
