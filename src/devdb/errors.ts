@@ -23,6 +23,7 @@ export const ErrorCode = {
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
   NotImplemented: 238,
+  MechanismUnavailable: 334,
   UnsupportedOpQueryCommand: 352,
   Location40324: 40324,
   DuplicateKey: 11000,

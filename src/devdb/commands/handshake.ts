@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Document } from "bson";
+import { Binary, type Document } from "bson";
 import { CommandError } from "../errors.ts";
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE } from "../wire/protocol.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
@@ -77,6 +77,18 @@ function startSession(): Document {
   return { id: { id: crypto.randomUUID() }, timeoutMinutes: 30, ok: 1 };
 }
 
+// The devdb has no users. It takes PLAIN (whose server side only says "done") with any credentials, so that
+// code paths that carry a user and password in their URL can run against it; SCRAM needs a stored secret.
+function saslStart({ body }: CommandContext): Document {
+  if (body.mechanism !== "PLAIN") {
+    throw new CommandError(
+      "MechanismUnavailable",
+      `Received authentication for mechanism ${String(body.mechanism)} which is not enabled`,
+    );
+  }
+  return { conversationId: 1, done: true, payload: new Binary(new Uint8Array()), ok: 1 };
+}
+
 /** Handshake, description and session commands, by name. */
 export const handshakeCommands: Record<string, CommandHandler> = {
   hello,
@@ -102,5 +114,6 @@ export const handshakeCommands: Record<string, CommandHandler> = {
     ok: 1,
   }),
   logout: ok,
+  saslStart,
   fsync: () => ({ numFiles: 1, ok: 1 }),
 };
