@@ -59,6 +59,9 @@ export interface Config {
     schedulerIntervalMs: number;
     leaseMs: number;
     concurrency: number;
+    /** Exponential backoff between attempts of a call: the first wait, and the longest. */
+    retryBaseMs: number;
+    retryMaxMs: number;
   };
   telephony: {
     provider: "simulated" | "twilio";
@@ -203,6 +206,25 @@ function telephonyConfig(env: Env): Config["telephony"] {
   return telephony;
 }
 
+function callsConfig(env: Env): Config["calls"] {
+  const calls: Config["calls"] = {
+    windowIntervalMs: int(env, "CALL_WINDOW_INTERVAL_MS", 300_000, 100),
+    schedulerIntervalMs: int(env, "CALL_SCHEDULER_INTERVAL_MS", 15_000, 100),
+    leaseMs: int(env, "CALL_LEASE_MS", 120_000, 100),
+    concurrency: int(env, "CALL_CONCURRENCY", 4, 1, 100),
+    retryBaseMs: int(env, "CALL_RETRY_BASE_MS", 60_000, 0),
+    retryMaxMs: int(env, "CALL_RETRY_MAX_MS", 1_800_000, 0),
+  };
+  if (calls.retryMaxMs < calls.retryBaseMs) {
+    throw new ConfigError(
+      "CALL_RETRY_MAX_MS",
+      String(calls.retryMaxMs),
+      `at least CALL_RETRY_BASE_MS (${calls.retryBaseMs})`,
+    );
+  }
+  return calls;
+}
+
 /**
  * Reads and validates the configuration from an environment record.
  *
@@ -242,12 +264,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
       timeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 1),
       drainDelayMs: int(env, "SHUTDOWN_DRAIN_DELAY_MS", 0, 0),
     },
-    calls: {
-      windowIntervalMs: int(env, "CALL_WINDOW_INTERVAL_MS", 300_000, 100),
-      schedulerIntervalMs: int(env, "CALL_SCHEDULER_INTERVAL_MS", 15_000, 100),
-      leaseMs: int(env, "CALL_LEASE_MS", 120_000, 100),
-      concurrency: int(env, "CALL_CONCURRENCY", 4, 1, 100),
-    },
+    calls: callsConfig(env),
     telephony: telephonyConfig(env),
     env: Object.freeze({ ...env }),
   };

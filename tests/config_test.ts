@@ -59,6 +59,7 @@ const badValues: [Record<string, string>, string, string][] = [
   [{ DB_NAME: "a/b" }, "DB_NAME", "letters, digits"],
   [{ DB_RETRY_INITIAL_DELAY_MS: "5000", DB_RETRY_MAX_DELAY_MS: "100" }, "DB_RETRY_MAX_DELAY_MS", "at least"],
   [{ TELEPHONY_PROVIDER: "twilio" }, "TWILIO_ACCOUNT_SID", "TELEPHONY_PROVIDER=twilio"],
+  [{ CALL_RETRY_BASE_MS: "60000", CALL_RETRY_MAX_MS: "1000" }, "CALL_RETRY_MAX_MS", "at least"],
 ];
 
 for (const [env, variable, allowed] of badValues) {
@@ -75,6 +76,21 @@ for (const [env, variable, allowed] of badValues) {
     assert.ok(caught.message.includes(allowed), `${caught.message} should say ${allowed}`);
   });
 }
+
+Deno.test("the call settings default as documented and read CALL_*", () => {
+  assert.deepEqual(load({}).calls, {
+    windowIntervalMs: 300_000,
+    schedulerIntervalMs: 15_000,
+    leaseMs: 120_000,
+    concurrency: 4,
+    retryBaseMs: 60_000,
+    retryMaxMs: 1_800_000,
+  });
+  const calls = load({ CALL_RETRY_BASE_MS: "50", CALL_RETRY_MAX_MS: "400", CALL_LEASE_MS: "1500" }).calls;
+  assert.equal(calls.retryBaseMs, 50);
+  assert.equal(calls.retryMaxMs, 400);
+  assert.equal(calls.leaseMs, 1_500);
+});
 
 Deno.test("a refused URL never shows its credentials", () => {
   let caught: unknown;

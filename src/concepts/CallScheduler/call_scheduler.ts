@@ -12,6 +12,7 @@ import type { z } from "zod";
 import { type Clock, type ConceptOptions, newId, systemClock } from "../common.ts";
 import { ConceptError, isDuplicateKeyError } from "../errors.ts";
 import type { CallStatus } from "./schemas.ts";
+import { ensureQueueIndexes } from "./queue_indexes.ts";
 
 /** A call status. */
 export type CallStatusValue = z.infer<typeof CallStatus>;
@@ -112,10 +113,13 @@ export class CallScheduler {
   protected readonly calls: Collection<CallDoc>;
   /** The current time. */
   protected readonly now: Clock;
+  /** The database, for the worker-side collections beside `calls` (window occurrences). */
+  protected readonly db: Db;
 
   constructor(db: Db, options: ConceptOptions = {}) {
     this.calls = db.collection<CallDoc>("CallScheduler.calls");
     this.now = options.now ?? systemClock;
+    this.db = db;
   }
 
   /** Creates this concept's indexes; safe to call at every start. */
@@ -127,6 +131,8 @@ export class CallScheduler {
     });
     await this.calls.createIndex({ status: 1, nextAttemptAt: 1 }, { name: "status_nextAttemptAt" });
     await this.calls.createIndex({ user: 1, createdAt: -1 }, { name: "user_createdAt" });
+    // The worker side's: one call per window occurrence, lease release, occurrence claims.
+    await ensureQueueIndexes(this.db);
   }
 
   /**

@@ -24,6 +24,18 @@ interface WindowDoc extends WindowSpec {
 /** A window as `_getWindows` returns it. */
 export type WindowView = WindowSpec;
 
+/** A window with the person it belongs to, as the call-window worker reads them across people. */
+export interface OwnedWindowView extends WindowSpec {
+  user: string;
+}
+
+/** A reading of a wall clock: the local date, its ISO weekday (1 = Monday) and the time `HH:MM`. */
+export interface WallClock {
+  date: string;
+  dayOfWeek: number;
+  time: string;
+}
+
 const VIEW = { _id: 1, kind: 1, dayOfWeek: 1, date: 1, start: 1, end: 1 } as const;
 const DAY_NAMES = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
@@ -41,6 +53,9 @@ export class CallWindow {
   async ensureIndexes(): Promise<void> {
     await this.#windows.createIndex({ user: 1, dayOfWeek: 1, start: 1 }, { name: "user_dayOfWeek_start" });
     await this.#windows.createIndex({ user: 1, date: 1, start: 1 }, { name: "user_date_start" });
+    // The call-window worker's: windows open at a wall-clock time, across people.
+    await this.#windows.createIndex({ dayOfWeek: 1, start: 1, end: 1 }, { name: "dayOfWeek_start_end" });
+    await this.#windows.createIndex({ date: 1, start: 1, end: 1 }, { name: "date_start_end" });
   }
 
   /** Adds a weekly window. Refuses one that overlaps another window on the same weekday. */
@@ -86,6 +101,53 @@ export class CallWindow {
     ]);
     const active = findActiveWindow([...oneOffs, ...recurring], input.at, input.timezone);
     return active ? [active] : [];
+  }
+
+  /**
+   * Everyone's windows open at any of the wall-clock readings `clocks` (recurring ones on the reading's
+   * weekday, one-off ones on its date), in pages of at most `pageSize`, from one cursor. A window is matched
+   * by the clock alone: whose clock it is (the person's time zone) is the caller's to check, as is a one-off
+   * window replacing the recurring ones of its date. Served by `dayOfWeek_start_end` and `date_start_end`.
+   */
+  async *_pagesOfWindowsOpenAt(
+    input: { clocks: readonly WallClock[]; pageSize: number },
+  ): AsyncGenerator<OwnedWindowView[]> {
+    if (input.clocks.length === 0) return;
+    const open = (time: string) => ({ start: { $lte: time }, end: { $gt: time } });
+    const filter: Filter<WindowDoc> = {
+      $or: input.clocks.flatMap((clock) => [
+        { dayOfWeek: clock.dayOfWeek, ...open(clock.time) },
+        { date: clock.date, ...open(clock.time) },
+      ]),
+    };
+    const cursor = this.#windows.find(filter, {
+      projection: { ...VIEW, user: 1 },
+      batchSize: input.pageSize,
+    });
+    try {
+      let page: OwnedWindowView[] = [];
+      for await (const doc of cursor) {
+        page.push(doc);
+        if (page.length >= input.pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length > 0) yield page;
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /** The one-off windows of any of `users` on any of `dates` (one query, on `user_date_start`). */
+  async _getOneOffWindowsOn(
+    input: { users: readonly string[]; dates: readonly string[] },
+  ): Promise<OwnedWindowView[]> {
+    if (input.users.length === 0 || input.dates.length === 0) return [];
+    return await this.#windows.find(
+      { user: { $in: [...input.users] }, date: { $in: [...input.dates] } },
+      { projection: { ...VIEW, user: 1 } },
+    ).toArray();
   }
 
   async #add(

@@ -121,6 +121,22 @@ export class JournalEntry {
     return docs.map(view);
   }
 
+  /**
+   * Which of `users` have an entry on which of `dates` (one query, on `user_date_id`): `{ user, date }` pairs,
+   * each at most once.
+   */
+  async _getEntryDays(
+    input: { users: readonly string[]; dates: readonly string[] },
+  ): Promise<{ user: string; date: string }[]> {
+    if (input.users.length === 0 || input.dates.length === 0) return [];
+    const docs = await this.#entries.find(
+      { user: { $in: [...input.users] }, date: { $in: [...input.dates] } },
+      { projection: { _id: 0, user: 1, date: 1 } },
+    ).toArray();
+    const seen = new Map(docs.map((doc) => [`${doc.user}|${doc.date}`, { user: doc.user, date: doc.date }]));
+    return [...seen.values()];
+  }
+
   /** One of the person's entries; refuses (`not_found`) anyone else's. */
   async _getEntry(input: { user: string; entry: string }): Promise<EntryView[]> {
     const doc = await this.#entries.findOne({ _id: input.entry, user: input.user });

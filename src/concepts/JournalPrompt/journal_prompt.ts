@@ -136,6 +136,27 @@ export class JournalPrompt {
     return await this.#prompts.find({ user: input.user }, { projection: VIEW, sort: ORDER }).toArray();
   }
 
+  /**
+   * The active prompts of each of `users`, in order (one query, on `user_active_position`): what a reflection
+   * started for each of them will ask. People with no active prompt are left out.
+   */
+  async _getActivePromptsOfUsers(
+    input: { users: readonly string[] },
+  ): Promise<{ user: string; prompts: PromptView[] }[]> {
+    if (input.users.length === 0) return [];
+    const docs = await this.#prompts.find(
+      { user: { $in: [...input.users] }, active: true },
+      { projection: { ...VIEW, user: 1 }, sort: { user: 1, ...ORDER } },
+    ).toArray();
+    const byUser = new Map<string, PromptView[]>();
+    for (const { user, ...prompt } of docs) {
+      const prompts = byUser.get(user) ?? [];
+      prompts.push(prompt);
+      byUser.set(user, prompts);
+    }
+    return [...byUser].map(([user, prompts]) => ({ user, prompts }));
+  }
+
   /** The person's active prompts, in order: what a reflection will ask. */
   async _getActivePrompts(input: { user: string }): Promise<PromptView[]> {
     return await this.#prompts.find({ user: input.user, active: true }, { projection: VIEW, sort: ORDER })

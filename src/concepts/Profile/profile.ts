@@ -29,9 +29,12 @@ export class Profile {
     this.#now = options.now ?? systemClock;
   }
 
-  /** Nothing beyond `_id`: every query goes by user, which is the `_id`. */
-  ensureIndexes(): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Queries by user go by `_id`; the call-window worker's list of time zones in use (`_getTimezones`) has its
+   * own index, so it reads index keys instead of every profile.
+   */
+  async ensureIndexes(): Promise<void> {
+    await this.#profiles.createIndex({ timezone: 1 }, { name: "timezone" });
   }
 
   /** Creates or replaces the person's profile. */
@@ -51,6 +54,18 @@ export class Profile {
       { upsert: true },
     );
     return { user };
+  }
+
+  /** The profiles of any of `users` (one query, by `_id`); people with no profile are left out. */
+  async _getProfiles(input: { users: readonly string[] }): Promise<ProfileView[]> {
+    if (input.users.length === 0) return [];
+    const docs = await this.#profiles.find({ _id: { $in: [...input.users] } }).toArray();
+    return docs.map(({ _id, ...fields }) => ({ user: _id, ...fields }));
+  }
+
+  /** Every time zone some profile is in (a `distinct` over the `timezone` index). */
+  async _getTimezones(): Promise<string[]> {
+    return await this.#profiles.distinct("timezone");
   }
 
   /** The person's profile, `[]` until they set one. */
