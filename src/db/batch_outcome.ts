@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { type Collection, type Document, MongoBulkWriteError } from "mongodb";
-import { EJSON } from "bson";
+import { type Collection, type Document, MongoBulkWriteError, MongoError } from "mongodb";
+import { BSON, EJSON } from "bson";
 import { redactText } from "../redact.ts";
 
 /** A per-event refusal from the server. */
@@ -31,7 +31,7 @@ export interface InsertOutcome {
   verify: EventRefusal[];
   /** Refused for a reason that a retry will not change. */
   refused: EventRefusal[];
-  /** Why the batch (or part of it) must be retried; undefined when nothing is retried. */
+  /** Why the batch (or part of it) must be retried after a backoff; undefined when `retry` can go at once. */
   transientError?: unknown;
 }
 
@@ -118,7 +118,7 @@ export interface SortedOutcome {
   /** Positions to write again, ascending. */
   retry: number[];
   refused: EventRefusal[];
-  /** Why some must be retried. */
+  /** Why some must be retried after a backoff; undefined when the retry can go at once. */
   error?: unknown;
 }
 
@@ -133,6 +133,7 @@ export async function sortInsertFailure(
   error: unknown,
 ): Promise<SortedOutcome> {
   const outcome = classifyInsertError(docs.length, error);
+  if (!(error instanceof MongoError)) refuseUnserializable(docs, outcome);
   const sorted: SortedOutcome = {
     written: outcome.written,
     duplicates: outcome.duplicates.length,
@@ -157,6 +158,24 @@ export async function sortInsertFailure(
     sorted.error ??= lookupError;
   }
   return sorted;
+}
+
+/**
+ * A client-side failure (not from the server) may come from one event that can no longer be serialized,
+ * e.g. mutated by its caller after `add()`: refuse such events so they cannot block every retry.
+ */
+function refuseUnserializable(docs: readonly Document[], outcome: InsertOutcome): void {
+  outcome.retry = outcome.retry.filter((index) => {
+    try {
+      BSON.serialize(docs[index]);
+      return true;
+    } catch (err) {
+      outcome.refused.push({ index, code: 0, message: `cannot be serialized: ${(err as Error).message}` });
+      return false;
+    }
+  });
+  // The poison is out and the rest was never sent (serialization comes first): retry them at once.
+  if (outcome.refused.some((refusal) => refusal.code === 0)) outcome.transientError = undefined;
 }
 
 /** An error as one redacted line: `Name: message`. */

@@ -165,7 +165,8 @@ export function prepareEvent(event: Record<string, unknown>): Document {
   const doc: Document = event._id === undefined ? { _id: new ObjectId(), ...event } : { ...event };
   let size: number;
   try {
-    size = BSON.calculateObjectSize(doc);
+    // Serializing, not just measuring: only serialize catches e.g. a key with a null byte.
+    size = BSON.serialize(doc).length;
   } catch (err) {
     throw new TypeError(`Event cannot be stored as BSON: ${(err as Error).message}`);
   }

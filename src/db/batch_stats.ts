@@ -10,12 +10,10 @@ export interface AttemptCounts {
   written: number;
   duplicates: number;
   refused: number;
-  /** Events kept for a retry; more than 0 makes the attempt a failure. */
-  retried: number;
   durationMs: number;
   /** The attempt followed a failure. */
   wasRetry: boolean;
-  /** The failure's description, when `retried` > 0. */
+  /** Why the attempt failed; set, it counts as a failure (retried after a backoff). */
   error?: string;
 }
 
@@ -48,7 +46,7 @@ export class BatchCounters {
     durations.max = Math.max(durations.max, counts.durationMs);
     durations.total += counts.durationMs;
     durations.count++;
-    if (counts.retried === 0) {
+    if (counts.error === undefined) {
       c.lastFlushMs = at;
     } else {
       c.failures++;

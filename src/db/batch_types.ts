@@ -29,7 +29,7 @@ export interface FlushReport {
   /** Of those, confirmed in the database. */
   written: number;
   durationMs: number;
-  /** False when part of the batch must be retried. */
+  /** False when the attempt failed: part of the batch is retried after a backoff. */
   ok: boolean;
 }
 

@@ -276,15 +276,16 @@ export class BatchWriter<T extends Record<string, unknown>> {
         if (failure) await this.#sleep(backoffDelay(this.#retry, this.#consecutiveFailures, this.#random));
       }
     } catch (err) {
-      // A bug, not a database failure: stop the loop (events stay buffered) rather than spin.
+      // A bug, not a database failure: events stay buffered, and the loop pauses so a retry cannot spin.
       log.error("batch writer {writer}: write loop failed: {error}", {
         writer: this.name,
         error: err instanceof Error ? err.stack ?? err.message : String(err),
       });
+      await this.#sleep(this.#retry.maxDelayMs);
     }
   }
 
-  /** Writes the next batch; returns the failure when part of it must be retried. */
+  /** Writes the next batch; returns the failure when part of it must be retried after a backoff. */
   async #writeNextBatch(): Promise<{ error: unknown } | undefined> {
     const batch = this.#events.take(this.settings.maxBatch);
     const docs = batch.map((pending) => pending.doc);
@@ -309,17 +310,16 @@ export class BatchWriter<T extends Record<string, unknown>> {
     this.#events.finish(result.retry);
     this.#record(batch.length, result, performance.now() - started);
     if (result.refused.length > 0) await this.#reportRefused(result.refused);
-    return result.retry.length > 0 ? { error: result.error } : undefined;
+    return result.error !== undefined ? { error: result.error } : undefined;
   }
 
   #record(sent: number, result: AttemptResult, durationMs: number): void {
-    const ok = result.retry.length === 0;
+    const ok = result.error === undefined;
     const error = ok ? undefined : describe(result.error);
     this.#stats.attempt({
       written: result.written.length,
       duplicates: result.duplicates,
       refused: result.refused.length,
-      retried: result.retry.length,
       durationMs,
       wasRetry: this.#consecutiveFailures > 0,
       error,

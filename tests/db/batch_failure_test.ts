@@ -166,3 +166,23 @@ Deno.test("events refused for good (a unique index) are counted, logged and kept
     await Deno.remove(spillDir, { recursive: true });
   }
 });
+
+Deno.test("an event made unserializable after add() is refused, not retried forever; the rest is written", async () => {
+  await withDevDb(async ({ db }) => {
+    const events = db.collection("events");
+    const writer = new BatchWriter(events, { name: "events", retry: quickRetry });
+    try {
+      const nested: Record<string, unknown> = { ok: true };
+      await writer.add({ i: 0 });
+      await writer.add({ i: 1, nested });
+      await writer.add({ i: 2 });
+      nested["bad\u0000key"] = 1; // the caller still holds the nested object
+      await writer.flush();
+      assert.deepEqual((await events.find().sort({ i: 1 }).toArray()).map((doc) => doc.i), [0, 2]);
+      assert.equal(writer.stats().rejected, 1);
+      assert.equal(writer.stats().buffered, 0);
+    } finally {
+      await writer.close({ deadline: Date.now() + 2_000 });
+    }
+  });
+});
