@@ -148,3 +148,35 @@ Deno.test("while the writer is closed (shutdown) the route answers 503 with Retr
     assert.equal(response.headers.get("retry-after"), "1");
   });
 });
+
+Deno.test("10,000 events through HTTP are each stored exactly once, in 200 insert commands", async () => {
+  await withAnalytics(async (app, writer, db) => {
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+    try {
+      const url = `http://127.0.0.1:${server.addr.port}/api/analytics/track`;
+      const total = 10_000;
+      let next = 0;
+      const statuses: number[] = [];
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        for (let i = next++; i < total; i = next++) {
+          const response = await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ name: "load.event", properties: { i } }),
+          });
+          await response.body?.cancel();
+          statuses.push(response.status);
+        }
+      }));
+      assert.equal(statuses.filter((status) => status === 202).length, total);
+      await writer.flush();
+      const events = db.collection("analytics_events");
+      assert.equal(await events.countDocuments(), total);
+      assert.equal((await events.distinct("properties.i")).length, total);
+      assert.equal((await events.distinct("_id")).length, total);
+      assert.equal(writer.stats().batches, total / 50);
+    } finally {
+      await server.shutdown();
+    }
+  });
+});
