@@ -7,10 +7,11 @@
  *
  * @module
  */
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { PoolMonitor, PoolSnapshot, PoolWarningKind } from "../db/pool_monitor.ts";
 import type { ServerView } from "../db/server_view.ts";
 import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
+import { FastHistogram, type HistogramSeries } from "./metrics_histogram.ts";
 
 /** OpenTelemetry's advised boundaries for `db.client.operation.duration`, in seconds. */
 const OPERATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
@@ -88,24 +89,21 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMonitor): () =
 }
 
 function observeEvents(registry: Registry, pool: PoolMonitor): () => void {
-  const wait = new Histogram({
+  const wait = new FastHistogram(registry, {
     name: "db_client_connection_wait_time_seconds",
     help: "Time to obtain a connection from the pool.",
     buckets: WAIT_BUCKETS,
-    registers: [registry],
   });
-  const use = new Histogram({
+  const use = new FastHistogram(registry, {
     name: "db_client_connection_use_time_seconds",
     help: "Time between checking a connection out and returning it.",
     buckets: USE_BUCKETS,
-    registers: [registry],
   });
-  const operations = new Histogram({
+  const operations = new FastHistogram(registry, {
     name: "db_client_operation_duration_seconds",
     help: "Duration of database commands, by command name.",
-    labelNames: ["db_operation_name"],
+    labelName: "db_operation_name",
     buckets: OPERATION_BUCKETS,
-    registers: [registry],
   });
   const operationFailures = new Counter({
     name: "zien_db_operation_failures_total",
@@ -113,18 +111,23 @@ function observeEvents(registry: Registry, pool: PoolMonitor): () => void {
     labelNames: ["db_operation_name"],
     registers: [registry],
   });
-  const names = new Set<string>();
+  // Series resolved once per command name; names past the cap share one series.
+  const byName = new Map<string, HistogramSeries>();
+  const seriesFor = (name: string): HistogramSeries => {
+    let series = byName.get(name);
+    if (series) return series;
+    if (byName.size >= MAX_OPERATION_NAMES) return operations.series("other");
+    series = operations.series(name);
+    byName.set(name, series);
+    return series;
+  };
   return pool.observe({
     checkoutWait: (ms) => wait.observe(ms / 1000),
     connectionUse: (ms) => use.observe(ms / 1000),
     command(name, durationMs, failed) {
-      if (!names.has(name)) {
-        if (names.size >= MAX_OPERATION_NAMES) name = "other";
-        else names.add(name);
-      }
-      const labels = { db_operation_name: name };
-      operations.observe(labels, durationMs / 1000);
-      if (failed) operationFailures.inc(labels);
+      const series = seriesFor(name);
+      series.observe(durationMs / 1000);
+      if (failed) operationFailures.inc({ db_operation_name: series.labels.db_operation_name });
     },
   });
 }

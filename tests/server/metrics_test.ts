@@ -130,6 +130,12 @@ Deno.test("/metrics passes promtool and carries the pool, commands, server view,
     assert.ok(s.get("db_client_connection_use_time_seconds_count")! >= 3);
     assert.equal(s.get('db_client_operation_duration_seconds_count{db_operation_name="find"}'), 2);
     assert.equal(s.get('db_client_operation_duration_seconds_count{db_operation_name="insert"}'), 1);
+    assert.equal(s.get('db_client_operation_duration_seconds_bucket{db_operation_name="find",le="+Inf"}'), 2);
+    assert.equal(s.get('db_client_operation_duration_seconds_bucket{db_operation_name="find",le="10"}'), 2);
+    const waits = [...s].filter(([series]) =>
+      series.startsWith("db_client_connection_wait_time_seconds_bucket")
+    );
+    assert.deepEqual(waits.map(([, v]) => v), waits.map(([, v]) => v).sort((a, b) => a - b), "cumulative");
     assert.ok(
       s.get('zien_db_server_connections{scope="this_instance"}')! >= 2,
       "pool and monitoring sockets",
