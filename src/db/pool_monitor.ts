@@ -80,6 +80,9 @@ export class PoolMonitor {
       Math.max(1, Math.ceil(this.#options.historyMs / this.#options.sampleIntervalMs)),
     );
     this.#ledger.attach(client);
+    if (!client.options.monitorCommands) {
+      log.info("command monitoring is off: leak hints cannot name the command a connection is running");
+    }
   }
 
   /** Starts the sampling, logging and checking timers. Calling it again does nothing. */
@@ -259,7 +262,9 @@ export class PoolMonitor {
           since: checkout.since,
           message:
             `connection ${connectionId} to ${pool.address} checked out for ${Math.round(heldMs / 1000)} s, ` +
-            describeCommand(checkout, now),
+            (this.#client.options.monitorCommands
+              ? describeCommand(checkout, now)
+              : "command unknown (the client was made without monitorCommands)"),
           details: {
             address: pool.address,
             connectionId,

@@ -151,6 +151,28 @@ Deno.test("leak hints name the command when the seed address is a name the socke
   });
 });
 
+Deno.test("without command monitoring the pool is still watched, and a leak hint says the command is unknown", async () => {
+  await withPool(
+    { leakThresholdMs: 50, client: { monitorCommands: false } },
+    async ({ db, client, monitor }) => {
+      const notes = client.db("zien").collection("notes");
+      await notes.insertOne({ n: 1 });
+      db.setLatency(600);
+      const slow = notes.findOne({});
+      await waitFor(() => {
+        monitor.checkNow();
+        return monitor.warnings().some((w) => w.kind === "leak");
+      }, { what: "a leak warning" });
+      const leak = monitor.warnings().find((w) => w.kind === "leak")!;
+      assert.match(leak.message, /command unknown \(the client was made without monitorCommands\)/);
+      assert.equal(monitor.snapshot().inUse, 1);
+      assert.equal(monitor.snapshot().commands.started, 0);
+      db.setLatency(0);
+      assert.equal((await slow)?.n, 1);
+    },
+  );
+});
+
 Deno.test("utilization warns at 60% and turns critical at 80% only once sustained", async () => {
   let now = 1_000_000;
   await capturingLogs(async (records) => {
