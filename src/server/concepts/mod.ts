@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-export { conceptRoutes, type ConceptRoutesOptions } from "./routes.ts";
+export { type ActionDone, conceptRoutes, type ConceptRoutesOptions } from "./routes.ts";
 export { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
 export { buildOpenApi } from "./openapi.ts";
 export { MAX_BODY_BYTES } from "./body.ts";

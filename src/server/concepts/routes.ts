@@ -16,11 +16,21 @@ import { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.
 
 const log = getLogger(["http", "concepts"]);
 
-type Env = { Variables: RequestVariables };
+type Env = { Variables: RequestVariables & { user?: string } };
+
+/** A concept action that succeeded, for whoever keeps derived state (caches) in step. */
+export interface ActionDone {
+  concept: string;
+  action: string;
+  /** The person it was done for, when the action needs one. */
+  user?: string;
+}
 
 /** What the concept routes need. */
 export interface ConceptRoutesOptions {
   concepts: Concepts;
+  /** Called after each action that succeeded. */
+  onAction?: (done: ActionDone) => void;
 }
 
 const BEARER = /^Bearer[ ]+([^\s]+)[ ]*$/i;
@@ -79,14 +89,19 @@ const tooLarge = bodyLimit({
   onError: (c) => refusal(c, new ApiError(413, `The body is larger than ${MAX_BODY_BYTES / 1024} KiB.`)),
 });
 
-function runAction(spec: ActionSpec, concepts: Concepts): Handler<Env> {
+function runAction(spec: ActionSpec, options: ConceptRoutesOptions): Handler<Env> {
+  const { concepts, onAction } = options;
   return async (c) => {
     try {
       const body = await readJson(c);
       refuseOperatorKeys(body);
       const input = validate(spec.input, body);
       const caller = spec.auth ? await authenticate(c, concepts) : undefined;
-      return c.json(await spec.run(concepts, input, caller) as object);
+      // Later middleware (usage tracking) reads the person from the context.
+      if (caller) c.set("user", caller.user);
+      const result = await spec.run(concepts, input, caller);
+      onAction?.({ concept: spec.concept, action: spec.action, user: caller?.user });
+      return c.json(result as object);
     } catch (err) {
       return refusal(c, err);
     }
@@ -110,7 +125,7 @@ export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
   const document = buildOpenApi(ACTIONS);
   app.get("/api/openapi.json", (c) => c.json(document));
   for (const spec of ACTIONS) {
-    app.all(`/api/${spec.concept}/${spec.action}`, preflight(spec), tooLarge, runAction(spec, concepts));
+    app.all(`/api/${spec.concept}/${spec.action}`, preflight(spec), tooLarge, runAction(spec, options));
   }
   app.all("/api/:concept{[A-Z][A-Za-z]*}/:action", (c) => {
     const { concept, action } = c.req.param();
