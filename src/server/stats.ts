@@ -1,0 +1,150 @@
+/**
+ * One stats endpoint, cached: a person's figures for 5 minutes (dropped as soon as their entries or calls
+ * change in this process) and the platform totals for an hour. The seeds queried these on every page view.
+ *
+ * @module
+ */
+import { type Context, Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { ConceptError, type Concepts } from "../concepts/mod.ts";
+import { LRUCache } from "lru-cache";
+import type { Registry } from "prom-client";
+import { Counter } from "prom-client";
+
+/** One person's figures. */
+export interface UserStats {
+  entries: number;
+  /** Consecutive local days with an entry, ending today (or yesterday, when today has none yet). */
+  currentStreak: number;
+  callsCompleted: number;
+  callsFailed: number;
+  /** The local date (YYYY-MM-DD) of the newest entry, or null. */
+  lastEntryDate: string | null;
+}
+
+/** Figures across everyone. */
+export interface PlatformStats {
+  users: number;
+  entries: number;
+  callsCompleted: number;
+}
+
+/** Where the figures come from: one query per person, one for the platform. */
+export interface StatsQueries {
+  userStats(user: string): Promise<UserStats>;
+  platformStats(): Promise<PlatformStats>;
+}
+
+/** Cache lifetimes. */
+export interface StatsCacheOptions {
+  userTtlMs?: number;
+  platformTtlMs?: number;
+  maxUsers?: number;
+  /** Registers hit and miss counters here when given. */
+  registry?: Registry;
+}
+
+/** The user figures are kept this long unless the person's entries or calls change first. */
+export const USER_STATS_TTL_MS = 5 * 60_000;
+/** The platform totals are kept this long. */
+export const PLATFORM_STATS_TTL_MS = 60 * 60_000;
+
+const PLATFORM = "platform";
+
+type StatsEnv = { Variables: { user: string } };
+
+/**
+ * Stats behind in-process caches (`lru-cache`, whose `fetch` also folds concurrent misses into one query).
+ *
+ * @example
+ * ```ts
+ * const stats = new StatsCache(queries, { registry: metrics.registry });
+ * await stats.forUser(user); // a query; the next call within 5 minutes is a hit
+ * stats.invalidate(user);    // after a new entry
+ * ```
+ */
+export class StatsCache {
+  readonly #users: LRUCache<string, UserStats>;
+  readonly #platform: LRUCache<string, PlatformStats>;
+  readonly #counts = { hits: 0, misses: 0 };
+  readonly #requests?: Counter<"cache" | "result">;
+
+  constructor(queries: StatsQueries, options: StatsCacheOptions = {}) {
+    this.#users = new LRUCache({
+      max: options.maxUsers ?? 10_000,
+      ttl: options.userTtlMs ?? USER_STATS_TTL_MS,
+      fetchMethod: (user) => queries.userStats(user),
+    });
+    this.#platform = new LRUCache({
+      max: 1,
+      ttl: options.platformTtlMs ?? PLATFORM_STATS_TTL_MS,
+      fetchMethod: () => queries.platformStats(),
+    });
+    if (options.registry) {
+      this.#requests = new Counter({
+        name: "zien_stats_cache_requests_total",
+        help: "Stats cache lookups, by cache (user, platform) and result (hit, miss).",
+        labelNames: ["cache", "result"],
+        registers: [options.registry],
+      });
+    }
+  }
+
+  /** A person's figures, from the cache when fresh. */
+  async forUser(user: string): Promise<UserStats> {
+    return await this.#lookup("user", this.#users, user);
+  }
+
+  /** The platform totals, from the cache when fresh. */
+  async platform(): Promise<PlatformStats> {
+    return await this.#lookup("platform", this.#platform, PLATFORM);
+  }
+
+  /** Forgets a person's figures: their entries or calls changed. */
+  invalidate(user: string): void {
+    this.#users.delete(user);
+  }
+
+  /** Hits and misses since start, for the health output. */
+  stats(): { hits: number; misses: number; cachedUsers: number } {
+    return { ...this.#counts, cachedUsers: this.#users.size };
+  }
+
+  async #lookup<V extends object>(
+    cache: "user" | "platform",
+    lru: LRUCache<string, V>,
+    key: string,
+  ): Promise<V> {
+    const result = lru.has(key) ? "hit" : "miss";
+    this.#counts[result === "hit" ? "hits" : "misses"]++;
+    this.#requests?.inc({ cache, result });
+    const value = await lru.fetch(key);
+    if (value === undefined) throw new Error(`no ${cache} stats for ${key}`);
+    return value;
+  }
+}
+
+/**
+ * `GET /api/stats` with `Authorization: Bearer <token>`: the caller's figures and the platform totals in one
+ * answer.
+ */
+export function statsRoutes(stats: StatsCache, concepts: Pick<Concepts, "userAuth">): Hono<StatsEnv> {
+  const app = new Hono<StatsEnv>();
+  const auth = bearerAuth({
+    verifyToken: async (token, c) => {
+      try {
+        const { user } = await concepts.userAuth.authenticate({ token });
+        (c as Context<StatsEnv>).set("user", user);
+        return true;
+      } catch (err) {
+        if (err instanceof ConceptError && err.kind === "unauthorized") return false;
+        throw err;
+      }
+    },
+  });
+  app.get("/api/stats", auth, async (c) => {
+    const [mine, platform] = await Promise.all([stats.forUser(c.get("user")), stats.platform()]);
+    return c.json({ user: mine, platform });
+  });
+  return app;
+}
