@@ -169,3 +169,54 @@ function describeFailure(error: unknown): string {
   const label = typeof codeName === "string" ? codeName : error.name;
   return redactText(`${label}: ${error.message}`).slice(0, 300);
 }
+
+/** Options of `ServerViewCache`. */
+export interface ServerViewCacheOptions extends ServerViewOptions {
+  /** `get()` reads the server again once the cached view is older than this. @default 10000 */
+  maxAgeMs?: number;
+}
+
+/**
+ * The latest server view, for readers that must not query the server themselves (metrics scrapes) and for
+ * readers that may (the admin health route), with at most one read in flight.
+ *
+ * @example
+ * ```ts
+ * const views = new ServerViewCache(client, appName);
+ * const metrics = createMetrics({ pool: monitor, serverView: () => views.latest() });
+ * const fresh = await views.get(); // in the health route
+ * ```
+ */
+export class ServerViewCache {
+  readonly #client: MongoClient;
+  readonly #appName: string;
+  readonly #options: ServerViewCacheOptions;
+  #latest: ServerView | null = null;
+  #inFlight: Promise<ServerView> | null = null;
+
+  constructor(client: MongoClient, ourAppName: string, options: ServerViewCacheOptions = {}) {
+    this.#client = client;
+    this.#appName = ourAppName;
+    this.#options = options;
+  }
+
+  /** The last view read, or null before the first read. */
+  latest(): ServerView | null {
+    return this.#latest;
+  }
+
+  /** Reads the server now; callers arriving while a read is in flight share it. */
+  refresh(): Promise<ServerView> {
+    this.#inFlight ??= serverConnectionsView(this.#client, this.#appName, this.#options)
+      .then((view) => this.#latest = view)
+      .finally(() => this.#inFlight = null);
+    return this.#inFlight;
+  }
+
+  /** The cached view while it is younger than `maxAgeMs`, else a fresh one. */
+  get(): Promise<ServerView> {
+    const latest = this.#latest;
+    if (latest && Date.now() - latest.at < (this.#options.maxAgeMs ?? 10_000)) return Promise.resolve(latest);
+    return this.refresh();
+  }
+}

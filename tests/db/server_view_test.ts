@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { startDevDb } from "../../src/devdb/mod.ts";
-import { serverConnectionsView } from "../../src/db/server_view.ts";
+import { serverConnectionsView, ServerViewCache } from "../../src/db/server_view.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const OURS = "zien-backend:web-1:100";
 const SIBLING = "zien-backend:web-2:200";
@@ -80,6 +81,30 @@ Deno.test("a refused command is reported by its code name, and credentials never
     assert.match(view.connections.reason, /^MechanismUnavailable: /);
     assert.ok(!view.byApp.available);
     assert.doesNotMatch(JSON.stringify(view), /s3cret-pass/);
+  } finally {
+    await client.close();
+    await db.stop();
+  }
+});
+
+Deno.test("the view cache shares one read among concurrent callers and serves it until it is stale", async () => {
+  const db = await startDevDb();
+  const client = new MongoClient(db.url, { appName: OURS, monitorCommands: true });
+  const commands: string[] = [];
+  client.on("commandStarted", (event) => commands.push(event.commandName));
+  try {
+    const views = new ServerViewCache(client, OURS, { maxAgeMs: 60_000 });
+    assert.equal(views.latest(), null);
+    const [a, b] = await Promise.all([views.refresh(), views.refresh()]);
+    assert.equal(a, b, "one read for both");
+    assert.deepEqual(commands.sort(), ["currentOp", "serverStatus"]);
+    assert.equal(await views.get(), a, "fresh enough: no new read");
+    assert.equal(views.latest(), a);
+
+    const stale = new ServerViewCache(client, OURS, { maxAgeMs: 0 });
+    const first = await stale.get();
+    await waitFor(() => Date.now() > first.at, { what: "the clock to move" });
+    assert.notEqual(await stale.get(), first, "stale: read again");
   } finally {
     await client.close();
     await db.stop();
