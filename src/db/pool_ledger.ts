@@ -113,12 +113,12 @@ export class PoolLedger {
 
   /** Starts listening; call before `client.connect()` so that no connection goes uncounted. */
   attach(client: MongoClient): void {
-    for (const [event, handler] of this.#handlers()) client.on(event, handler);
+    for (const [event, handler] of this.#handlers) client.on(event, handler);
   }
 
   /** Stops listening. */
   detach(client: MongoClient): void {
-    for (const [event, handler] of this.#handlers()) client.off(event, handler);
+    for (const [event, handler] of this.#handlers) client.off(event, handler);
   }
 
   /** The live figures summed across pools. */
@@ -205,102 +205,127 @@ export class PoolLedger {
     for (const observer of this.observers) observer.command?.(event.commandName, event.duration, failed);
   }
 
-  // deno-lint-ignore no-explicit-any -- one table of differently typed driver events
-  #handlers(): [string, (event: any) => void][] {
-    return (this.#handlerTable ??= [
-      ["connectionPoolCreated", (e: ConnectionPoolCreatedEvent) => {
-        const size = e.options?.maxPoolSize || this.#options.defaultMaxPoolSize;
-        this.pools.set(e.address, new PoolState(e.address, size));
-      }],
-      ["connectionPoolCleared", (e: ConnectionPoolClearedEvent) => {
-        this.poolClears++;
-        this.#options.hooks.poolCleared(e.address);
-      }],
-      ["connectionPoolClosed", (e: ConnectionPoolClosedEvent) => {
-        this.#pool(e.address).closed = true;
-      }],
-      ["connectionCreated", (e: ConnectionCreatedEvent) => {
-        const pool = this.#pool(e.address);
-        pool.total++;
-        pool.connecting.add(e.connectionId);
-        this.created++;
-      }],
-      ["connectionReady", (e: ConnectionReadyEvent) => {
-        this.#pool(e.address).connecting.delete(e.connectionId);
-      }],
-      ["connectionClosed", (e: ConnectionClosedEvent) => {
-        const pool = this.#pool(e.address);
-        pool.total--;
-        pool.connecting.delete(e.connectionId);
-        if (pool.checkedOut.delete(e.connectionId)) pool.inUse--;
-        this.closed++;
-      }],
-      ["connectionCheckOutStarted", (e: ConnectionCheckOutStartedEvent) => {
-        this.#pool(e.address).waiting++;
-      }],
-      ["connectionCheckOutFailed", (e: ConnectionCheckOutFailedEvent) => {
-        this.#pool(e.address).waiting--;
-        const reason = e.reason as keyof CheckoutFailures;
-        if (reason in this.failures) this.failures[reason]++;
-        else this.failures.connectionError++;
-      }],
-      ["connectionCheckedOut", (e: ConnectionCheckedOutEvent) => {
-        const pool = this.#pool(e.address);
-        pool.waiting--;
-        pool.inUse++;
-        this.checkouts++;
-        pool.checkedOut.set(e.connectionId, {
-          since: this.#options.now(),
-          command: null,
-          database: null,
-          collection: null,
-          running: false,
-          commandSince: 0,
-        });
-        this.waits.record(e.durationMS);
-        for (const observer of this.observers) observer.checkoutWait?.(e.durationMS);
-        this.#trackUtilization(pool);
-      }],
-      ["connectionCheckedIn", (e: ConnectionCheckedInEvent) => {
-        const pool = this.#pool(e.address);
-        const checkout = pool.checkedOut.get(e.connectionId);
-        if (!checkout) return;
-        pool.checkedOut.delete(e.connectionId);
-        pool.inUse--;
-        const heldMs = this.#options.now() - checkout.since;
-        for (const observer of this.observers) observer.connectionUse?.(heldMs);
-        this.#trackUtilization(pool);
-      }],
-      ["serverHeartbeatFailed", (e: ServerHeartbeatFailedEvent) => {
-        this.heartbeatFailures++;
-        this.#options.hooks.heartbeat(e.connectionId, e.failure);
-      }],
-      ["serverHeartbeatSucceeded", (e: ServerHeartbeatSucceededEvent) => {
-        this.#options.hooks.heartbeat(e.connectionId, null);
-      }],
-      ["commandStarted", (e: CommandStartedEvent) => {
-        this.commandsStarted++;
-        const checkout = this.#checkoutFor(e.address, e.connectionId);
-        if (!checkout) return;
-        checkout.command = e.commandName;
-        checkout.database = e.databaseName;
-        checkout.collection = collectionOf(e);
-        checkout.running = true;
-        checkout.commandSince = this.#options.now();
-      }],
-      ["commandSucceeded", (e: CommandSucceededEvent) => {
-        this.commandsSucceeded++;
-        this.#commandFinished(e, false);
-      }],
-      ["commandFailed", (e: CommandFailedEvent) => {
-        this.commandsFailed++;
-        this.#commandFinished(e, true);
-      }],
-    ]);
-  }
+  #onPoolCreated = (e: ConnectionPoolCreatedEvent): void => {
+    const size = e.options?.maxPoolSize || this.#options.defaultMaxPoolSize;
+    this.pools.set(e.address, new PoolState(e.address, size));
+  };
 
-  // deno-lint-ignore no-explicit-any -- see #handlers
-  #handlerTable: [string, (event: any) => void][] | undefined;
+  #onPoolCleared = (e: ConnectionPoolClearedEvent): void => {
+    this.poolClears++;
+    this.#options.hooks.poolCleared(e.address);
+  };
+
+  #onPoolClosed = (e: ConnectionPoolClosedEvent): void => {
+    this.#pool(e.address).closed = true;
+  };
+
+  #onCreated = (e: ConnectionCreatedEvent): void => {
+    const pool = this.#pool(e.address);
+    pool.total++;
+    pool.connecting.add(e.connectionId);
+    this.created++;
+  };
+
+  #onReady = (e: ConnectionReadyEvent): void => {
+    this.#pool(e.address).connecting.delete(e.connectionId);
+  };
+
+  #onClosed = (e: ConnectionClosedEvent): void => {
+    const pool = this.#pool(e.address);
+    pool.total--;
+    pool.connecting.delete(e.connectionId);
+    if (pool.checkedOut.delete(e.connectionId)) pool.inUse--;
+    this.closed++;
+  };
+
+  #onCheckOutStarted = (e: ConnectionCheckOutStartedEvent): void => {
+    this.#pool(e.address).waiting++;
+  };
+
+  #onCheckOutFailed = (e: ConnectionCheckOutFailedEvent): void => {
+    this.#pool(e.address).waiting--;
+    const reason = e.reason as keyof CheckoutFailures;
+    if (reason in this.failures) this.failures[reason]++;
+    else this.failures.connectionError++;
+  };
+
+  #onCheckedOut = (e: ConnectionCheckedOutEvent): void => {
+    const pool = this.#pool(e.address);
+    pool.waiting--;
+    pool.inUse++;
+    this.checkouts++;
+    pool.checkedOut.set(e.connectionId, {
+      since: this.#options.now(),
+      command: null,
+      database: null,
+      collection: null,
+      running: false,
+      commandSince: 0,
+    });
+    this.waits.record(e.durationMS);
+    for (const observer of this.observers) observer.checkoutWait?.(e.durationMS);
+    this.#trackUtilization(pool);
+  };
+
+  #onCheckedIn = (e: ConnectionCheckedInEvent): void => {
+    const pool = this.#pool(e.address);
+    const checkout = pool.checkedOut.get(e.connectionId);
+    if (!checkout) return;
+    pool.checkedOut.delete(e.connectionId);
+    pool.inUse--;
+    const heldMs = this.#options.now() - checkout.since;
+    for (const observer of this.observers) observer.connectionUse?.(heldMs);
+    this.#trackUtilization(pool);
+  };
+
+  #onHeartbeatFailed = (e: ServerHeartbeatFailedEvent): void => {
+    this.heartbeatFailures++;
+    this.#options.hooks.heartbeat(e.connectionId, e.failure);
+  };
+
+  #onHeartbeatSucceeded = (e: ServerHeartbeatSucceededEvent): void => {
+    this.#options.hooks.heartbeat(e.connectionId, null);
+  };
+
+  #onCommandStarted = (e: CommandStartedEvent): void => {
+    this.commandsStarted++;
+    const checkout = this.#checkoutFor(e.address, e.connectionId);
+    if (!checkout) return;
+    checkout.command = e.commandName;
+    checkout.database = e.databaseName;
+    checkout.collection = collectionOf(e);
+    checkout.running = true;
+    checkout.commandSince = this.#options.now();
+  };
+
+  #onCommandSucceeded = (e: CommandSucceededEvent): void => {
+    this.commandsSucceeded++;
+    this.#commandFinished(e, false);
+  };
+
+  #onCommandFailed = (e: CommandFailedEvent): void => {
+    this.commandsFailed++;
+    this.#commandFinished(e, true);
+  };
+
+  // deno-lint-ignore no-explicit-any -- one table of differently typed driver events
+  readonly #handlers: [string, (event: any) => void][] = [
+    ["connectionPoolCreated", this.#onPoolCreated],
+    ["connectionPoolCleared", this.#onPoolCleared],
+    ["connectionPoolClosed", this.#onPoolClosed],
+    ["connectionCreated", this.#onCreated],
+    ["connectionReady", this.#onReady],
+    ["connectionClosed", this.#onClosed],
+    ["connectionCheckOutStarted", this.#onCheckOutStarted],
+    ["connectionCheckOutFailed", this.#onCheckOutFailed],
+    ["connectionCheckedOut", this.#onCheckedOut],
+    ["connectionCheckedIn", this.#onCheckedIn],
+    ["serverHeartbeatFailed", this.#onHeartbeatFailed],
+    ["serverHeartbeatSucceeded", this.#onHeartbeatSucceeded],
+    ["commandStarted", this.#onCommandStarted],
+    ["commandSucceeded", this.#onCommandSucceeded],
+    ["commandFailed", this.#onCommandFailed],
+  ];
 }
 
 /** The collection a command works on: the value of its first key for CRUD commands, `collection` for getMore. */
