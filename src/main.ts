@@ -19,7 +19,7 @@ import { createObservability } from "./server/observability.ts";
 import { createConcepts, ensureConceptIndexes } from "./concepts/mod.ts";
 import { conceptRoutes } from "./server/concepts/mod.ts";
 import { startServer } from "./server/serve.ts";
-import { createWorkers } from "./workers/mod.ts";
+import { createCallRuntime, createWorkers, loopbackBaseUrl } from "./workers/mod.ts";
 
 const log = getLogger(["main"]);
 
@@ -108,18 +108,26 @@ async function main(): Promise<void> {
   const db = mongo.db(config.dbName);
   const concepts = createConcepts(db);
   await ensureConceptIndexes(concepts);
-  const workers = createWorkers(config, {
-    callWindow: () => Promise.resolve(),
-    callScheduler: () => Promise.resolve(),
+  let listeningAt = "";
+  const calls = createCallRuntime({
+    db,
+    concepts,
+    config,
+    instance: appName,
+    callbackBaseUrl: () => config.telephony.publicBaseUrl ?? listeningAt,
   });
+  // After the workers stopped (their phase), before the client closes: leases back, provider closed.
+  lifecycle.add("flushers", "call leases and telephony", () => calls.close());
+  const workers = createWorkers(config, calls.ticks);
   observability.addWorkers(() => workers.map((w) => w.status()));
   const server = await startServer({
     db,
     config,
     observability,
     isShuttingDown: () => lifecycle.shuttingDown,
-    routes: [conceptRoutes({ concepts })],
+    routes: [conceptRoutes({ concepts }), calls.webhooks],
   });
+  listeningAt = loopbackBaseUrl(server.addr);
   lifecycle.add("http", "http server", () => server.shutdown());
   for (const worker of workers) {
     lifecycle.add("workers", worker.name, () => worker.stop());

@@ -192,14 +192,17 @@ export class CallQueue extends CallScheduler {
     );
   }
 
-  /** Renews the attempt's deadline (a transcript arrived). False if the attempt is over. */
-  async touch(input: CallAttempt): Promise<boolean> {
+  /**
+   * Renews the deadline of an attempt in progress (a transcript arrived) and returns the call, or null when the
+   * attempt is over.
+   */
+  async touch(input: CallAttempt): Promise<QueuedCallDoc | null> {
     const now = this.now();
-    const result = await this.#queue.updateOne(
+    return await this.#queue.findOneAndUpdate(
       { _id: input.call, attempts: input.attempt, status: "IN_PROGRESS" },
       { $set: { nextAttemptAt: this.#deadline(now), updatedAt: now } },
+      { returnDocument: "after" },
     );
-    return result.matchedCount === 1;
   }
 
   /**
@@ -308,7 +311,7 @@ export class CallQueue extends CallScheduler {
   async _getUsersWithActiveCalls(input: { users: readonly string[] }): Promise<string[]> {
     const docs = await this.#queue.find(
       { user: { $in: [...input.users] }, active: true },
-      { projection: { _id: 0, user: 1 } },
+      { projection: { _id: 0, user: 1 }, batchSize: input.users.length },
     ).toArray();
     return docs.map((doc) => doc.user);
   }
@@ -317,7 +320,7 @@ export class CallQueue extends CallScheduler {
   async _getScheduledOccurrences(input: { occurrences: readonly string[] }): Promise<string[]> {
     const docs = await this.#queue.find(
       { occurrence: { $in: [...input.occurrences] } },
-      { projection: { _id: 0, occurrence: 1 } },
+      { projection: { _id: 0, occurrence: 1 }, batchSize: input.occurrences.length },
     ).toArray();
     return docs.flatMap((doc) => doc.occurrence === undefined ? [] : [doc.occurrence]);
   }

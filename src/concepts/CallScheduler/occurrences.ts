@@ -92,7 +92,9 @@ export class OccurrenceClaims {
   /** The claims on any of `occurrences` (one query, by `_id`). */
   async _getClaims(input: { occurrences: readonly string[] }): Promise<OccurrenceClaim[]> {
     if (input.occurrences.length === 0) return [];
-    const docs = await this.#claims.find({ _id: { $in: [...input.occurrences] } }).toArray();
+    const docs = await this.#claims.find({ _id: { $in: [...input.occurrences] } }, {
+      batchSize: input.occurrences.length,
+    }).toArray();
     return docs.map((doc) => ({ occurrence: doc._id, owner: doc.owner, claimedAt: doc.claimedAt }));
   }
 }

@@ -146,7 +146,7 @@ export class CallWindow {
     if (input.users.length === 0 || input.dates.length === 0) return [];
     return await this.#windows.find(
       { user: { $in: [...input.users] }, date: { $in: [...input.dates] } },
-      { projection: { ...VIEW, user: 1 } },
+      { projection: { ...VIEW, user: 1 }, batchSize: 10_000 },
     ).toArray();
   }
 

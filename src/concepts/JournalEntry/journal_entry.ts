@@ -131,7 +131,7 @@ export class JournalEntry {
     if (input.users.length === 0 || input.dates.length === 0) return [];
     const docs = await this.#entries.find(
       { user: { $in: [...input.users] }, date: { $in: [...input.dates] } },
-      { projection: { _id: 0, user: 1, date: 1 } },
+      { projection: { _id: 0, user: 1, date: 1 }, batchSize: 10_000 },
     ).toArray();
     const seen = new Map(docs.map((doc) => [`${doc.user}|${doc.date}`, { user: doc.user, date: doc.date }]));
     return [...seen.values()];

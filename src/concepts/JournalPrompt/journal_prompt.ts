@@ -146,7 +146,7 @@ export class JournalPrompt {
     if (input.users.length === 0) return [];
     const docs = await this.#prompts.find(
       { user: { $in: [...input.users] }, active: true },
-      { projection: { ...VIEW, user: 1 }, sort: { user: 1, ...ORDER } },
+      { projection: { ...VIEW, user: 1 }, sort: { user: 1, ...ORDER }, batchSize: 10_000 },
     ).toArray();
     const byUser = new Map<string, PromptView[]>();
     for (const { user, ...prompt } of docs) {

@@ -1,0 +1,96 @@
+/**
+ * One process, the whole call flow: a devdb, the concepts, the call runtime with the simulated provider, its
+ * webhook routes on a loopback server, and the two periodic workers at short intervals.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { type Db, MongoClient } from "mongodb";
+import { loadConfig } from "../../src/config.ts";
+import { type Concepts, createConcepts, ensureConceptIndexes } from "../../src/concepts/mod.ts";
+import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
+import type { OutcomePlan } from "../../src/telephony/mod.ts";
+import {
+  type CallEvent,
+  type CallRuntime,
+  createCallRuntime,
+  createWorkers,
+  type PeriodicWorker,
+} from "../../src/workers/mod.ts";
+
+/** Settings short enough for a test; each can be overridden. */
+export const FAST_CALLS: Record<string, string> = {
+  CALL_WINDOW_INTERVAL_MS: "150",
+  CALL_SCHEDULER_INTERVAL_MS: "100",
+  CALL_LEASE_MS: "5000",
+  CALL_RETRY_BASE_MS: "50",
+  CALL_RETRY_MAX_MS: "200",
+  TELEPHONY_SIM_RING_MS: "10",
+};
+
+/** What a test gets. */
+export interface CallHarness {
+  devdb: DevDb;
+  client: MongoClient;
+  db: Db;
+  concepts: Concepts;
+  runtime: CallRuntime;
+  workers: PeriodicWorker[];
+  /** Every call event, in order. */
+  events: CallEvent[];
+  baseUrl: string;
+  /** Starts both workers. */
+  start(): void;
+  /** Stops the workers, releases leases and closes the provider, the server, the client and the devdb. */
+  close(): Promise<void>;
+}
+
+/** Opens the harness; `outcome` plans the simulated provider's answers. */
+export async function openCallHarness(
+  options: { env?: Record<string, string>; outcome?: OutcomePlan; instance?: string } = {},
+): Promise<CallHarness> {
+  const devdb = await startDevDb();
+  const client = new MongoClient(devdb.url, { serverSelectionTimeoutMS: 5_000 });
+  const db = client.db("zien_calls_test");
+  const concepts = createConcepts(db, { tokenCacheMs: 0 });
+  await ensureConceptIndexes(concepts);
+  const config = loadConfig({ ...FAST_CALLS, ...options.env }, { isTerminal: false });
+  const events: CallEvent[] = [];
+  let baseUrl = "";
+  const runtime = createCallRuntime({
+    db,
+    concepts,
+    config,
+    instance: options.instance ?? "zien-backend:test:1",
+    callbackBaseUrl: () => baseUrl,
+    telephony: options.outcome === undefined ? {} : { simulatedOutcome: options.outcome },
+    onCallEvent: (event) => events.push(event),
+  });
+  const app = new Hono();
+  app.route("/", runtime.webhooks);
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: (addr) => listening.resolve(addr as Deno.NetAddr) },
+    app.fetch,
+  );
+  baseUrl = `http://127.0.0.1:${(await listening.promise).port}`;
+  const workers = createWorkers(config, runtime.ticks);
+  return {
+    devdb,
+    client,
+    db,
+    concepts,
+    runtime,
+    workers,
+    events,
+    baseUrl,
+    start: () => workers.forEach((w) => w.start()),
+    async close() {
+      await Promise.all(workers.map((w) => w.stop()));
+      await runtime.close();
+      await server.shutdown();
+      await client.close();
+      await devdb.stop();
+    },
+  };
+}
