@@ -13,11 +13,15 @@
  * figure on a shared machine: ops/s moves with whatever else runs, while the work this process does per
  * operation is what monitoring adds to.
  *
+ * Last, the driver events of 2,000 real operations are recorded and replayed into a fresh PoolMonitor with
+ * metrics, with no I/O: the cost of this project's own handlers alone, in microseconds per operation.
+ *
  * Usage: `deno run -P=bench scripts/bench/monitoring.ts [--seconds 2] [--rounds 10]`
  *
  * @module
  */
 import process from "node:process";
+import { EventEmitter } from "node:events";
 import { MongoClient, ObjectId } from "mongodb";
 import { PoolMonitor } from "../../src/db/pool_monitor.ts";
 import { createMetrics } from "../../src/server/metrics.ts";
@@ -99,6 +103,49 @@ function table(variants: Variant[]): string {
   ].join("\n");
 }
 
+const WATCHED_EVENTS = [
+  "connectionCheckOutStarted",
+  "connectionCheckedOut",
+  "connectionCheckedIn",
+  "commandStarted",
+  "commandSucceeded",
+];
+
+/** Records the driver events of `operations` findOnes, then times their replay into a monitor with metrics. */
+async function replayCost(url: string, operations: number): Promise<{ eventsPerOp: number; micros: number }> {
+  const recorder = new MongoClient(url, { maxPoolSize: MAX_POOL_SIZE, monitorCommands: true });
+  const events: [string, unknown][] = [];
+  for (const name of WATCHED_EVENTS) recorder.on(name, (event) => events.push([name, event]));
+  try {
+    const docs = recorder.db("bench").collection("docs");
+    await docs.findOne({}); // connect outside the recording
+    events.length = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async (_, c) => {
+      for (let i = c; i < operations; i += CONCURRENCY) await docs.findOne({ _id: ids[i % SEED] });
+    }));
+  } finally {
+    await recorder.close();
+  }
+  // The monitor reads only on/off and options.monitorCommands of its client.
+  const emitter = Object.assign(new EventEmitter(), { options: { monitorCommands: true } });
+  const monitor = new PoolMonitor(emitter as unknown as MongoClient, {
+    maxPoolSize: MAX_POOL_SIZE,
+    leakThresholdMs: 30_000,
+    logIntervalMs: 60_000,
+  });
+  const metrics = createMetrics({ pool: monitor });
+  const replays = 50;
+  const cpuBefore = process.cpuUsage();
+  for (let r = 0; r < replays; r++) for (const [name, event] of events) emitter.emit(name, event);
+  const cpu = process.cpuUsage(cpuBefore);
+  metrics.close();
+  monitor.stop();
+  return {
+    eventsPerOp: events.length / operations,
+    micros: (cpu.user + cpu.system) / (replays * operations),
+  };
+}
+
 async function main(): Promise<void> {
   const seconds = numberArg("--seconds", 2);
   const rounds = numberArg("--rounds", 10);
@@ -147,6 +194,15 @@ async function main(): Promise<void> {
         `alternating rounds of ${seconds} s per client.\n`,
     );
     console.log(table(variants));
+    const replay = await replayCost(server.url, 2_000);
+    console.log(
+      `\nThis project's handlers alone (real driver events of 2,000 findOnes, ${
+        replay.eventsPerOp.toFixed(1)
+      } per operation, replayed 50 times into a PoolMonitor with metrics, no I/O): ` +
+        `${replay.micros.toFixed(2)} µs of CPU per operation, against ${
+          medianCpu(variants[0]).toFixed(0)
+        } µs per findOne for the plain client.`,
+    );
     const s = monitor.snapshot();
     console.log(
       `\nThe monitored client counted ${fmt(s.checkouts)} checkouts and ${
