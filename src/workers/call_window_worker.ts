@@ -79,7 +79,8 @@ export function createCallWindowTick(
       if (signal.aborted) break;
     }
     const result = { ...stats, durationMs: Math.round(performance.now() - started) };
-    log[result.scheduled > 0 ? "info" : "debug"](
+    // Once per interval (5 minutes by default), so the tick's cost can be watched as the people grow.
+    log.info(
       "call-window tick: {windows} open window(s), {due} due, {scheduled} call(s) scheduled in {durationMs} ms",
       { ...result },
     );
