@@ -48,9 +48,12 @@ export interface WebhookDeps extends CallFlowDeps {
   callbackBaseUrl: () => string;
 }
 
-type Env = { Variables: { form: URLSearchParams } };
-
 const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+
+// Hono keeps the body it read, so the handlers read the form the signature check read.
+async function formOf(c: Context): Promise<URLSearchParams> {
+  return new URLSearchParams(await c.req.text());
+}
 
 function twiml(c: Context, body: string): Response {
   return c.body(body, 200, { "content-type": TWIML_CONTENT_TYPE });
@@ -64,8 +67,8 @@ function twiml(c: Context, body: string): Response {
  * app.route("/", webhookRoutes(deps));
  * ```
  */
-export function webhookRoutes(deps: WebhookDeps): Hono<Env> {
-  const app = new Hono<Env>();
+export function webhookRoutes(deps: WebhookDeps): Hono {
+  const app = new Hono();
   app.use(
     "/webhooks/telephony/*",
     bodyLimit({
@@ -77,7 +80,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono<Env> {
     if (!FORM_TYPE.test(c.req.header("content-type") ?? "")) {
       return c.text("Expected application/x-www-form-urlencoded", 415);
     }
-    const form = new URLSearchParams(await c.req.text());
+    const form = await formOf(c);
     if (deps.authToken !== undefined) {
       const url = deps.publicBaseUrl === undefined
         ? c.req.url
@@ -91,13 +94,12 @@ export function webhookRoutes(deps: WebhookDeps): Hono<Env> {
         return c.text("Forbidden", 403);
       }
     }
-    c.set("form", form);
     await next();
   });
 
   app.post(WEBHOOK_PATHS.status, async (c) => {
     const url = new URL(c.req.url);
-    const callback = parseStatusCallback(url, c.var.form);
+    const callback = parseStatusCallback(url, await formOf(c));
     if (callback === undefined) return c.text("Expected callId, CallSid and a known CallStatus", 400);
     await handleStatusCallback(deps, callback, attemptOf(url));
     return c.body(null, 204);
@@ -105,7 +107,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono<Env> {
 
   app.post(WEBHOOK_PATHS.transcript, async (c) => {
     const url = new URL(c.req.url);
-    const callback = parseTranscriptCallback(url, c.var.form);
+    const callback = parseTranscriptCallback(url, await formOf(c));
     if (callback === undefined) return c.text("Expected callId, promptId and CallSid", 400);
     const attempt = attemptOf(url);
     const { next } = await handleTranscriptCallback(deps, callback, attempt);
@@ -117,7 +119,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono<Env> {
   app.post(WEBHOOK_PATHS.voice, async (c) => {
     const url = new URL(c.req.url);
     const callId = url.searchParams.get("callId");
-    const callSid = c.var.form.get("CallSid");
+    const callSid = (await formOf(c)).get("CallSid");
     const attempt = attemptOf(url);
     if (callId === null || callSid === null) return c.text("Expected callId and CallSid", 400);
     const first = await firstPrompt(deps, callId, attempt, callSid);

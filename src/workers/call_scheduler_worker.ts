@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { systemClock } from "../concepts/mod.ts";
 import type { QueuedCallDoc } from "../concepts/CallScheduler/mod.ts";
 import { getLogger } from "../log.ts";
 import { PlacementError, type TelephonyProvider } from "../telephony/mod.ts";
@@ -140,7 +141,7 @@ async function recoverExpiredCalls(deps: CallSchedulerDeps, signal: AbortSignal)
   let recovered = 0;
   for (const call of expired) {
     if (signal.aborted) break;
-    const expiredBy = (deps.now ?? (() => new Date()))();
+    const expiredBy = (deps.now ?? systemClock)();
     const session = await sessionOf(deps, call);
     const answered = session !== undefined &&
       (session.status === "COMPLETED" || (call.providerStatus === "completed" && hasResponses(session)));

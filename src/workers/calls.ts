@@ -86,7 +86,7 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
     authToken: config.telephony.twilio.authToken,
     publicBaseUrl: config.telephony.publicBaseUrl,
     callbackBaseUrl: options.callbackBaseUrl,
-  }) as unknown as Hono;
+  });
   let closing: Promise<void> | undefined;
   const close = async () => {
     try {

@@ -48,6 +48,15 @@ function pad(n: number): string {
   return String(n).padStart(2, "0");
 }
 
+function knownZone(timezone: string): boolean {
+  try {
+    localMoment(new Date(0), timezone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The distinct wall clocks that `timezones` show at instant `at`. A zone Temporal does not know is skipped. */
 export function wallClocks(timezones: readonly string[], at: Date): WallClock[] {
   const clocks = new Map<string, WallClock>();
@@ -72,7 +81,7 @@ async function openWindows(
   at: Date,
 ): Promise<{ profile: ProfileView; window: ActiveWindow }[]> {
   const users = [...new Set(page.map((w) => w.user))];
-  const profiles = await deps.concepts.profile._getProfiles({ users });
+  const profiles = (await deps.concepts.profile._getProfiles({ users })).filter((p) => knownZone(p.timezone));
   const localDates = new Map(profiles.map((p) => [p.user, localMoment(at, p.timezone).date]));
   // Any one-off window on a person's local date replaces that day's recurring ones, open or not.
   const oneOffs = await deps.concepts.callWindow._getOneOffWindowsOn({
