@@ -114,20 +114,26 @@ async function placeClaimedCall(deps: CallSchedulerDeps, call: QueuedCallDoc): P
     });
     return false;
   }
+  // Told before the write: the provider's first callbacks may be handled while it is in flight.
+  log.info("call {callId} placed (attempt {attempt}) with {provider} as {providerCallId}", {
+    callId: call._id,
+    attempt,
+    provider: deps.provider.name,
+    providerCallId,
+  });
+  emit(deps, "placed", call, providerCallId);
   const recorded = await deps.queue.recordPlacement({
     call: call._id,
     attempt,
     owner: deps.instance,
     providerCallId,
   });
-  log.info("call {callId} placed (attempt {attempt}) with {provider} as {providerCallId}", {
-    callId: call._id,
-    attempt,
-    provider: deps.provider.name,
-    providerCallId,
-    recorded,
-  });
-  emit(deps, "placed", call, providerCallId);
+  if (!recorded) {
+    log.debug("call {callId}: attempt {attempt} ended before its placement was recorded", {
+      callId: call._id,
+      attempt,
+    });
+  }
   return true;
 }
 
