@@ -6,28 +6,10 @@
  */
 import { type Context, Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
-import { ConceptError, type Concepts } from "../concepts/mod.ts";
+import { ConceptError, type Concepts, type PlatformStats, type UserStats } from "../concepts/mod.ts";
 import { LRUCache } from "lru-cache";
 import type { Registry } from "prom-client";
 import { Counter } from "prom-client";
-
-/** One person's figures. */
-export interface UserStats {
-  entries: number;
-  /** Consecutive local days with an entry, ending today (or yesterday, when today has none yet). */
-  currentStreak: number;
-  callsCompleted: number;
-  callsFailed: number;
-  /** The local date (YYYY-MM-DD) of the newest entry, or null. */
-  lastEntryDate: string | null;
-}
-
-/** Figures across everyone. */
-export interface PlatformStats {
-  users: number;
-  entries: number;
-  callsCompleted: number;
-}
 
 /** Where the figures come from: one query per person, one for the platform. */
 export interface StatsQueries {

@@ -122,6 +122,19 @@ export class CallScheduler {
     this.db = db;
   }
 
+  /** `_countOutcomes`: one person's calls that ended COMPLETED and FAILED (all people's when no user). */
+  async _countOutcomes(input: { user?: string }): Promise<{ completed: number; failed: number }[]> {
+    const match = input.user === undefined
+      ? { status: { $in: ["COMPLETED", "FAILED"] } }
+      : { user: input.user, status: { $in: ["COMPLETED", "FAILED"] } };
+    const groups = await this.calls.aggregate<{ _id: string; n: number }>([
+      { $match: match },
+      { $group: { _id: "$status", n: { $sum: 1 } } },
+    ]).toArray();
+    const count = (status: string) => groups.find((g) => g._id === status)?.n ?? 0;
+    return [{ completed: count("COMPLETED"), failed: count("FAILED") }];
+  }
+
   /** Creates this concept's indexes; safe to call at every start. */
   async ensureIndexes(): Promise<void> {
     await this.calls.createIndex({ user: 1 }, {

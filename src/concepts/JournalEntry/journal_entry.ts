@@ -137,6 +137,24 @@ export class JournalEntry {
     return [...seen.values()];
   }
 
+  /**
+   * `_getEntryDates`: how many entries the person has, and each local date with at least one, newest first;
+   * one aggregation over the `user_date_id` index (streaks and stats are computed from it).
+   */
+  async _getEntryDates(input: { user: string }): Promise<{ entries: number; dates: string[] }[]> {
+    const days = await this.#entries.aggregate<{ _id: string; n: number }>([
+      { $match: { user: input.user } },
+      { $group: { _id: "$date", n: { $sum: 1 } } },
+      { $sort: { _id: -1 } },
+    ]).toArray();
+    return [{ entries: days.reduce((sum, d) => sum + d.n, 0), dates: days.map((d) => d._id) }];
+  }
+
+  /** `_countAll`: entries across everyone (an estimate from collection metadata, as totals allow). */
+  async _countAll(): Promise<{ entries: number }[]> {
+    return [{ entries: await this.#entries.estimatedDocumentCount() }];
+  }
+
   /** One of the person's entries; refuses (`not_found`) anyone else's. */
   async _getEntry(input: { user: string; entry: string }): Promise<EntryView[]> {
     const doc = await this.#entries.findOne({ _id: input.entry, user: input.user });

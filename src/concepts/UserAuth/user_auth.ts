@@ -63,6 +63,11 @@ export class UserAuth {
     if (cacheMs > 0) this.#cache = new LRUCache({ max: 10_000, ttl: cacheMs });
   }
 
+  /** `_countUsers`: accounts across everyone (an estimate from collection metadata). */
+  async _countUsers(): Promise<{ users: number }[]> {
+    return [{ users: await this.#users.estimatedDocumentCount() }];
+  }
+
   /** Creates this concept's indexes; safe to call at every start. */
   async ensureIndexes(): Promise<void> {
     await this.#users.createIndex({ usernameKey: 1 }, { name: USERNAME_INDEX, unique: true });
