@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { MongoClient } from "mongodb";
+import type { Db, MongoClient } from "mongodb";
 import { type Config, ConfigError, EXIT_CONFIG, loadConfig } from "./config.ts";
 import { getLogger, setupLogging, shutdownLogging } from "./log.ts";
 import { redactUrl } from "./redact.ts";
@@ -15,8 +15,13 @@ import { connectionBudget, hostCount } from "./db/budget.ts";
 import { ConnectFailedError, connectWithRetry, createMongoClient, instanceAppName } from "./db/client.ts";
 import { startEmbeddedDevDb } from "./db/embedded.ts";
 import { TenantDbs } from "./db/tenants.ts";
-import { createObservability } from "./server/observability.ts";
-import { createConcepts, ensureConceptIndexes } from "./concepts/mod.ts";
+import { createObservability, type Observability } from "./server/observability.ts";
+import { createEventWriters, type EventWriters } from "./db/event_writers.ts";
+import { registerBatchMetrics } from "./server/metrics_batch.ts";
+import { usageTracking } from "./server/usage.ts";
+import { analyticsRoutes } from "./server/analytics.ts";
+import { StatsCache, statsRoutes } from "./server/stats.ts";
+import { createConcepts, ensureConceptIndexes, platformStats, userStats } from "./concepts/mod.ts";
 import { conceptRoutes } from "./server/concepts/mod.ts";
 import { startServer } from "./server/serve.ts";
 import { createCallRuntime, createWorkers, loopbackBaseUrl } from "./workers/mod.ts";
@@ -49,6 +54,25 @@ async function databaseUrl(config: Config, lifecycle: Lifecycle): Promise<string
     },
   );
   return devdb.url;
+}
+
+/** The three event writers: started, spills from an earlier run written, flushed at shutdown. */
+async function startEventWriters(
+  db: Db,
+  config: Config,
+  lifecycle: Lifecycle,
+  observability: Observability,
+): Promise<EventWriters> {
+  const onFlush = registerBatchMetrics(observability.metrics.registry, () => writers.stats());
+  const writers = createEventWriters(db, config.env, { retry: config.retry, onFlush });
+  observability.addReportSection("batchWriters", () => writers.stats());
+  for (const writer of writers.all) {
+    writer.start();
+    // Leave a second of the deadline for spilling and for closing the client.
+    lifecycle.add("flushers", writer.name, (deadline) => writer.close({ deadline: deadline - 1_000 }));
+  }
+  await Promise.all(writers.all.map((writer) => writer.recoverSpill()));
+  return writers;
 }
 
 async function main(): Promise<void> {
@@ -108,6 +132,12 @@ async function main(): Promise<void> {
   const db = mongo.db(config.dbName);
   const concepts = createConcepts(db);
   await ensureConceptIndexes(concepts);
+  const writers = await startEventWriters(db, config, lifecycle, observability);
+  const stats = new StatsCache({
+    userStats: (user) => userStats(concepts, user),
+    platformStats: () => platformStats(concepts),
+  }, { registry: observability.metrics.registry });
+  observability.addReportSection("stats", () => stats.stats());
   let listeningAt = "";
   const calls = createCallRuntime({
     db,
@@ -115,9 +145,17 @@ async function main(): Promise<void> {
     config,
     instance: appName,
     callbackBaseUrl: () => config.telephony.publicBaseUrl ?? listeningAt,
+    onCallEvent: (event) => {
+      stats.invalidate(event.user);
+      writers.callEvents.add(event).catch((err) =>
+        log.warn("call event {type} for call {call} not recorded: {error}", {
+          type: event.type,
+          call: event.call,
+          error: err instanceof Error ? err.message : String(err),
+        })
+      );
+    },
   });
-  // After the workers stopped (their phase), before the client closes: leases back, provider closed.
-  lifecycle.add("flushers", "call leases and telephony", () => calls.close());
   const workers = createWorkers(config, calls.ticks);
   observability.addWorkers(() => workers.map((w) => w.status()));
   const server = await startServer({
@@ -125,14 +163,23 @@ async function main(): Promise<void> {
     config,
     observability,
     isShuttingDown: () => lifecycle.shuttingDown,
-    routes: [conceptRoutes({ concepts }), calls.webhooks],
+    middleware: [usageTracking(writers.usage)],
+    routes: [
+      conceptRoutes({ concepts, onAction: ({ user }) => user && stats.invalidate(user) }),
+      analyticsRoutes(writers.analytics),
+      statsRoutes(stats, concepts),
+      calls.webhooks,
+    ],
   });
   listeningAt = loopbackBaseUrl(server.addr);
   lifecycle.add("http", "http server", () => server.shutdown());
-  for (const worker of workers) {
-    lifecycle.add("workers", worker.name, () => worker.stop());
-    worker.start();
-  }
+  // The ticks in flight finish first; then the leases still held go back and the provider closes, before
+  // the flushers write the call events that produced.
+  lifecycle.add("workers", "call workers", async () => {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await calls.close();
+  });
+  for (const worker of workers) worker.start();
   log.info("zien-backend ready on http://{address} as {appName}, database {db} at {url}", {
     address: `${server.addr.hostname}:${server.addr.port}`,
     appName,

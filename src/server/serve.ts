@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MiddlewareHandler } from "hono";
 import type { Db } from "mongodb";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
@@ -25,6 +26,8 @@ export interface ServerParts {
   config: Config;
   observability: Observability;
   isShuttingDown(): boolean;
+  /** Middleware after the metrics one (usage tracking). */
+  middleware?: MiddlewareHandler[];
   /** Route modules mounted at the root: concepts, webhooks, analytics. */
   routes: RouteModule[];
 }
@@ -42,7 +45,7 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
   }
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
-    middleware: [httpMetrics(observability.metrics)],
+    middleware: [httpMetrics(observability.metrics), ...parts.middleware ?? []],
     health: {
       adminToken,
       isShuttingDown: parts.isShuttingDown,

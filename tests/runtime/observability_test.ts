@@ -68,7 +68,15 @@ Deno.test("health, the admin report and /metrics", async (t) => {
       const report = await response.json();
       assert.equal(report.success, true);
       assert.ok(!Number.isNaN(Date.parse(report.timestamp)));
-      assert.deepEqual(Object.keys(report.stats).sort(), ["budget", "pool", "server", "tenants", "workers"]);
+      assert.deepEqual(Object.keys(report.stats).sort(), [
+        "batchWriters",
+        "budget",
+        "pool",
+        "server",
+        "stats",
+        "tenants",
+        "workers",
+      ]);
       assert.equal(report.stats.pool.maxPoolSize, 4);
       assert.ok(report.stats.pool.total <= 4);
       assert.ok(report.stats.pool.commands.succeeded >= 20);
@@ -122,6 +130,9 @@ Deno.test("health, the admin report and /metrics", async (t) => {
           "db_client_operation_duration_seconds_bucket",
           'http_route="/api/JournalEntry/_getEntries"',
           "zien_worker_ticks_total",
+          'zien_batch_buffered_events{writer="usage_events"}',
+          "zien_batch_flush_duration_seconds",
+          "zien_stats_cache_requests_total",
         ]
       ) assert.ok(text.includes(name), `missing ${name}`);
       const checked = await promtool(text);
