@@ -120,7 +120,6 @@ function runAction(spec: ActionSpec, options: ConceptRoutesOptions): Handler<Env
  * ```
  */
 export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
-  const { concepts } = options;
   const app = new Hono<Env>();
   const document = buildOpenApi(ACTIONS);
   app.get("/api/openapi.json", (c) => c.json(document));
