@@ -20,15 +20,14 @@ export type ShutdownStep = (deadline: number) => Promise<void> | void;
 export interface LifecycleOptions {
   timeoutMs: number;
   drainDelayMs: number;
-  /** Runs when the deadline passes: close sockets forcibly so the exit leaves nothing half-open. */
-  forceClose?: () => Promise<void> | void;
   exit?: (code: number) => void;
 }
 
 /**
  * Coordinates a graceful stop. Register steps per phase as the process starts; `shutdown()` then
  * marks the process as not ready, waits the drain delay, and runs the phases in order (steps within a
- * phase run together). Past the deadline it logs what is still pending, force-closes and exits 1.
+ * phase run together). Past the deadline it logs what is still pending, runs the `onDeadline` steps and
+ * exits 1.
  *
  * @example
  * ```ts
@@ -40,6 +39,7 @@ export interface LifecycleOptions {
 export class Lifecycle {
   readonly #options: LifecycleOptions;
   readonly #steps = new Map<ShutdownPhase, Map<string, ShutdownStep>>();
+  readonly #deadlineSteps: [string, () => Promise<void> | void][] = [];
   readonly #abort = new AbortController();
   #done: Promise<void> | undefined;
   #signalCleanup: (() => void) | undefined;
@@ -63,6 +63,15 @@ export class Lifecycle {
     let steps = this.#steps.get(phase);
     if (!steps) this.#steps.set(phase, steps = new Map());
     steps.set(name, step);
+  }
+
+  /**
+   * Registers what must still happen when the deadline passes with phases unfinished (spill what is
+   * buffered, force-close sockets). They run last-registered first, like deferred cleanups: what was made
+   * later (a writer) is dealt with before what it depends on (the client). Then the process exits 1.
+   */
+  onDeadline(name: string, step: () => Promise<void> | void): void {
+    this.#deadlineSteps.push([name, step]);
   }
 
   /** SIGINT and SIGTERM start the shutdown; a second one exits at once. Uncaught errors shut down with 1. */
@@ -153,10 +162,15 @@ export class Lifecycle {
   }
 
   async #forceClose(): Promise<void> {
-    try {
-      await this.#options.forceClose?.();
-    } catch (err) {
-      log.error("force close failed: {error}", { error: err instanceof Error ? err.message : String(err) });
+    for (const [name, step] of this.#deadlineSteps.toReversed()) {
+      try {
+        await step();
+      } catch (err) {
+        log.error("deadline step {name} failed: {error}", {
+          name,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
     }
   }
 

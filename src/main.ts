@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Db, MongoClient } from "mongodb";
+import type { Db } from "mongodb";
 import { type Config, ConfigError, EXIT_CONFIG, loadConfig } from "./config.ts";
 import { getLogger, setupLogging, shutdownLogging } from "./log.ts";
 import { redactUrl } from "./redact.ts";
@@ -70,6 +70,8 @@ async function startEventWriters(
     writer.start();
     // Leave a second of the deadline for spilling and for closing the client.
     lifecycle.add("flushers", writer.name, (deadline) => writer.close({ deadline: deadline - 1_000 }));
+    // An earlier phase may eat the whole deadline; what is still buffered then goes to the spill file.
+    lifecycle.onDeadline(`spill ${writer.name}`, () => writer.close({ deadline: Date.now() }));
   }
   await Promise.all(writers.all.map((writer) => writer.recoverSpill()));
   return writers;
@@ -78,11 +80,9 @@ async function startEventWriters(
 async function main(): Promise<void> {
   const config = readConfig();
   await setupLogging(config.log);
-  let client: MongoClient | undefined;
   const lifecycle = new Lifecycle({
     timeoutMs: config.shutdown.timeoutMs,
     drainDelayMs: config.shutdown.drainDelayMs,
-    forceClose: () => client?.close(true),
     exit: (code) => void shutdownLogging().finally(() => Deno.exit(code)),
   });
   lifecycle.listenForSignals();
@@ -110,7 +110,8 @@ async function main(): Promise<void> {
   );
 
   const appName = instanceAppName();
-  const mongo = client = createMongoClient(url, config.pool, appName);
+  const mongo = createMongoClient(url, config.pool, appName);
+  lifecycle.onDeadline("force-close the client", () => mongo.close(true));
   const tenants = new TenantDbs(mongo, { prefix: `${config.dbName}_org_` });
   const observability = createObservability({ client: mongo, appName, config, budget, tenants });
   lifecycle.add("client", "mongo client", async () => {

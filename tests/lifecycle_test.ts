@@ -45,20 +45,22 @@ Deno.test("a failing step is logged and the rest still run", async () => {
   assert.equal(exitCode, 0);
 });
 
-Deno.test("past the deadline it force-closes and exits 1", async () => {
-  let forced = false;
+Deno.test("past the deadline it runs the deadline steps, last registered first, and exits 1", async () => {
+  const forced: string[] = [];
   let exitCode: number | undefined;
   let release!: () => void;
   const stuck = new Promise<void>((resolve) => (release = resolve));
-  const lifecycle = new Lifecycle({
-    timeoutMs: 30,
-    drainDelayMs: 0,
-    forceClose: () => void (forced = true),
-    exit: (code) => (exitCode = code),
-  });
+  const lifecycle = new Lifecycle({ timeoutMs: 30, drainDelayMs: 0, exit: (code) => (exitCode = code) });
   lifecycle.add("workers", "stuck", () => stuck);
+  lifecycle.add("flushers", "never reached", () => void forced.push("flusher phase"));
+  lifecycle.onDeadline("force-close", () => void forced.push("force-close"));
+  lifecycle.onDeadline("broken", () => Promise.reject(new Error("socket gone")));
+  lifecycle.onDeadline("spill", async () => {
+    await Promise.resolve();
+    forced.push("spill");
+  });
   await lifecycle.shutdown(0);
-  assert.equal(forced, true);
+  assert.deepEqual(forced, ["spill", "force-close"]);
   assert.equal(exitCode, 1);
   release();
 });

@@ -12,8 +12,8 @@ import {
   type FlushReport,
 } from "./batch_writer.ts";
 
-/** Where spilled events wait for the next start. */
-export const SPILL_DIR = ".data/spill";
+/** Where spilled events wait for the next start, unless `BATCH_SPILL_DIR` says otherwise (under `.data/`). */
+export const DEFAULT_SPILL_DIR = ".data/spill";
 
 // deno-lint-ignore no-explicit-any -- each stream has its own event shape
 type AnyWriter = BatchWriter<any>;
@@ -35,7 +35,8 @@ export interface EventWritersOptions {
 
 /**
  * Makes the writers for `usage_events`, `analytics_events` and `call_events`, with settings from
- * `BATCH_<NAME>_MAX_BATCH`, `_FLUSH_INTERVAL_MS` and `_MAX_BUFFER` (a bad value is a `ConfigError`).
+ * `BATCH_<NAME>_MAX_BATCH`, `_FLUSH_INTERVAL_MS` and `_MAX_BUFFER` (a bad value is a `ConfigError`), spilling
+ * to `BATCH_SPILL_DIR`.
  *
  * @example
  * ```ts
@@ -52,7 +53,7 @@ export function createEventWriters(
     new BatchWriter(db.collection(name), {
       name,
       ...batchSettingsFromEnv(name, env),
-      spillDir: SPILL_DIR,
+      spillDir: env.BATCH_SPILL_DIR || DEFAULT_SPILL_DIR,
       retry: options.retry,
       onFlush: options.onFlush,
     });

@@ -53,7 +53,15 @@ const readyPattern = /ready on http:\/\/([^\s]+)/;
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
   const child = new Deno.Command("deno", {
     args: ["run", "-P=server", "--quiet", "src/main.ts"],
-    env: { HOST: "127.0.0.1", PORT: "0", LOG_FORMAT: "json", LOG_LEVEL: "info", ...options.env },
+    env: {
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_FORMAT: "json",
+      LOG_LEVEL: "info",
+      // Each test server spills to its own folder, so one test's spilled events never surface in another's.
+      BATCH_SPILL_DIR: `.data/tmp/spill-${crypto.randomUUID()}`,
+      ...options.env,
+    },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

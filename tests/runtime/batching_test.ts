@@ -1,0 +1,101 @@
+/**
+ * Buffered events and the shutdown: flushed before the client closes, or spilled and written at the next
+ * start. Nothing acknowledged is lost.
+ */
+import assert from "node:assert/strict";
+import { MongoClient } from "mongodb";
+import { startDevDb } from "../../src/devdb/mod.ts";
+import { dump, spawnServer } from "../helpers/server_process.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+async function track(baseUrl: string, count: number, run: string): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${baseUrl}/api/analytics/track`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "page.view", properties: { run, i } }),
+    });
+    assert.equal(response.status, 202);
+    await response.body?.cancel();
+  }
+}
+
+async function countEvents(url: string, run: string): Promise<{ total: number; distinct: number }> {
+  const client = new MongoClient(url);
+  try {
+    const events = client.db("zien").collection("analytics_events");
+    const docs = await events.find({ "properties.run": run }).toArray();
+    return { total: docs.length, distinct: new Set(docs.map((d) => d.properties.i)).size };
+  } finally {
+    await client.close();
+  }
+}
+
+Deno.test("SIGTERM with events buffered: they are in the database before the process exits", async () => {
+  const devdb = await startDevDb();
+  await Deno.mkdir(".data/tmp", { recursive: true });
+  const spillDir = await Deno.makeTempDir({ dir: ".data/tmp" });
+  const server = await spawnServer({
+    env: {
+      MONGODB_URL: devdb.url,
+      BATCH_ANALYTICS_EVENTS_FLUSH_INTERVAL_MS: "600000",
+      BATCH_SPILL_DIR: spillDir,
+    },
+  });
+  try {
+    await track(server.baseUrl, 30, "sigterm");
+    assert.equal(
+      (await countEvents(devdb.url, "sigterm")).total,
+      0,
+      "still buffered: below a batch, long interval",
+    );
+    server.signal("SIGTERM");
+    assert.equal(await server.exited, 0, dump(server));
+    assert.deepEqual(await countEvents(devdb.url, "sigterm"), { total: 30, distinct: 30 });
+    assert.deepEqual([...Deno.readDirSync(spillDir)], [], "nothing was spilled");
+  } finally {
+    await server.kill();
+    await devdb.stop();
+    await Deno.remove(spillDir, { recursive: true });
+  }
+});
+
+Deno.test("a deadline too short to flush spills the events, and the next start writes them once", async () => {
+  await Deno.mkdir(".data/tmp", { recursive: true });
+  const dataDir = await Deno.makeTempDir({ dir: ".data/tmp" });
+  let devdb = await startDevDb({ dataDir });
+  const port = devdb.port;
+  const env = {
+    MONGODB_URL: devdb.url,
+    BATCH_SPILL_DIR: `${dataDir}/spill`,
+    BATCH_ANALYTICS_EVENTS_FLUSH_INTERVAL_MS: "600000",
+    DB_SERVER_SELECTION_TIMEOUT_MS: "300",
+  };
+  const first = await spawnServer({ env: { ...env, SHUTDOWN_TIMEOUT_MS: "1500" } });
+  let second;
+  try {
+    await track(first.baseUrl, 20, "spill");
+    await devdb.stop(); // the database blinks just as the process is told to stop
+    first.signal("SIGTERM");
+    // The writers' own deadline comes a second before the shutdown's: they spill and the exit is clean.
+    assert.equal(await first.exited, 0, dump(first));
+    const spilled = first.logs().find((l) =>
+      /analytics_events: shutdown deadline reached; spilled 20 events/.test(l.message)
+    );
+    assert.ok(spilled, dump(first));
+    devdb = await startDevDb({ port, dataDir });
+    assert.equal((await countEvents(devdb.url, "spill")).total, 0, "nothing reached the database before");
+    second = await spawnServer({ env });
+    await waitFor(async () => (await countEvents(devdb.url, "spill")).total >= 20, {
+      what: "the spilled events to be written",
+    });
+    second.signal("SIGTERM");
+    assert.equal(await second.exited, 0, dump(second));
+    assert.deepEqual(await countEvents(devdb.url, "spill"), { total: 20, distinct: 20 });
+  } finally {
+    await first.kill();
+    await second?.kill();
+    await devdb.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
