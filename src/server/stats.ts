@@ -24,6 +24,8 @@ export interface StatsCacheOptions {
   maxUsers?: number;
   /** Registers hit and miss counters here when given. */
   registry?: Registry;
+  /** The clock the TTLs run on, in milliseconds; tests move it. @default performance */
+  clock?: { now(): number };
 }
 
 /** The user figures are kept this long unless the person's entries or calls change first. */
@@ -56,11 +58,13 @@ export class StatsCache {
       max: options.maxUsers ?? 10_000,
       ttl: options.userTtlMs ?? USER_STATS_TTL_MS,
       fetchMethod: (user) => queries.userStats(user),
+      perf: options.clock,
     });
     this.#platform = new LRUCache({
       max: 1,
       ttl: options.platformTtlMs ?? PLATFORM_STATS_TTL_MS,
       fetchMethod: () => queries.platformStats(),
+      perf: options.clock,
     });
     if (options.registry) {
       this.#requests = new Counter({
