@@ -43,7 +43,8 @@ export interface Config {
   dbName: string;
   pool: PoolConfig;
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
-  monitor: { intervalMs: number; leakThresholdMs: number };
+  /** `commands`: driver command monitoring, so leak hints name the command (it costs CPU per command). */
+  monitor: { intervalMs: number; leakThresholdMs: number; commands: boolean };
   budget: { connectionLimit: number | undefined; appInstances: number; enforce: boolean };
   http: {
     host: string;
@@ -243,6 +244,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
     monitor: {
       intervalMs: int(env, "DB_MONITOR_INTERVAL_MS", 60_000, 1_000),
       leakThresholdMs: int(env, "DB_LEAK_THRESHOLD_MS", 30_000, 1),
+      commands: bool(env, "DB_MONITOR_COMMANDS", true),
     },
     budget: {
       connectionLimit: optionalInt(env, "DB_CONNECTION_LIMIT", 1),

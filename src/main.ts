@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   );
 
   const appName = instanceAppName();
-  const mongo = createMongoClient(url, config.pool, appName);
+  const mongo = createMongoClient(url, config.pool, appName, { monitorCommands: config.monitor.commands });
   lifecycle.onDeadline("force-close the client", () => mongo.close(true));
   const tenants = new TenantDbs(mongo, { prefix: `${config.dbName}_org_` });
   const observability = createObservability({ client: mongo, appName, config, budget, tenants });

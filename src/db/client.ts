@@ -37,10 +37,15 @@ export class SecondClientError extends Error {
  *
  * @throws {SecondClientError} while another client made here is still open, naming where it was made
  */
-export function createMongoClient(url: string, pool: PoolConfig, appName: string): MongoClient {
+export function createMongoClient(
+  url: string,
+  pool: PoolConfig,
+  appName: string,
+  options: { monitorCommands?: boolean } = {},
+): MongoClient {
   if (liveClient) throw new SecondClientError(liveClient.createdAt);
   const createdAt = new Error().stack?.split("\n").slice(2, 3).join("").trim() ?? "unknown";
-  const client = new MongoClient(url, { ...pool, appName, monitorCommands: true });
+  const client = new MongoClient(url, { ...pool, appName, monitorCommands: options.monitorCommands ?? true });
   liveClient = { client, createdAt };
   const close = client.close.bind(client);
   client.close = async (force?: boolean) => {
