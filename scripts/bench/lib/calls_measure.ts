@@ -45,6 +45,8 @@ export interface WindowTickResult {
   firstTickMs: number;
   /** The next tick: nobody is due any more, so it only reads. */
   steadyTickMs: number;
+  /** Reads (find and getMore) the next tick sent: a fixed number per page of open windows. */
+  steadyTickReads: number;
   connections: ConnectionStats;
 }
 
@@ -184,21 +186,33 @@ export async function measureWindowTick(
     CALL_WINDOW_INTERVAL_MS: "1000",
     CALL_SCHEDULER_INTERVAL_MS: "3600000",
   }, async ([server]) => {
-    await waitFor(() => server.logs().filter((l) => pattern.test(l.message)).length >= 2, {
-      what: "two window ticks",
-      timeoutMs: 600_000,
-      intervalMs: 200,
-    });
+    const ticks = (n: number) => () => server.logs().filter((l) => pattern.test(l.message)).length >= n;
+    await waitFor(ticks(1), { what: "the first window tick", timeoutMs: 600_000, intervalMs: 50 });
+    // The next tick starts about a second later; nothing else reads meanwhile (the sampler only runs commands).
+    const before = await reads(context);
+    await waitFor(ticks(2), { what: "the next window tick", timeoutMs: 600_000, intervalMs: 50 });
+    const steadyReads = await reads(context) - before;
     const [first, steady] = server.logs().filter((l) => pattern.test(l.message))
       .map((l) => Number(pattern.exec(l.message)![1]));
-    return { first, steady };
+    return { first, steady, steadyReads };
   });
   const scheduled = await db.collection("CallScheduler.calls").countDocuments({});
   if (scheduled !== people) {
     throw new Error(`the first tick scheduled ${scheduled} calls for ${people} people`);
   }
   await db.dropDatabase();
-  return { people, firstTickMs: result.first, steadyTickMs: result.steady, connections };
+  return {
+    people,
+    firstTickMs: result.first,
+    steadyTickMs: result.steady,
+    steadyTickReads: result.steadyReads,
+    connections,
+  };
+}
+
+async function reads(context: CallsBenchContext): Promise<number> {
+  const { opcounters } = await context.client.db("admin").command({ serverStatus: 1 });
+  return Number(opcounters.query) + Number(opcounters.getmore);
 }
 
 /** Opens the bench's two clients on the devdb at `url`. */
