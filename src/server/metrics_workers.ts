@@ -5,18 +5,14 @@
  * @module
  */
 import type { Registry } from "prom-client";
+import type { WorkerStatus } from "../workers/periodic_worker.ts";
 import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
 
-/** What the metrics read of a worker (the workers runtime's `WorkerStatus` fits). */
-export interface WorkerMetricsStatus {
-  name: string;
-  running: boolean;
-  /** Epoch milliseconds when the last tick started, or null before the first. */
-  lastTickAt: number | null;
-  lastDurationMs: number | null;
-  ticks: number;
-  failures: number;
-}
+/** What the metrics read of a worker. */
+export type WorkerMetricsStatus = Pick<
+  WorkerStatus,
+  "name" | "running" | "lastTickAt" | "lastDurationMs" | "ticks" | "failures"
+>;
 
 /** Registers the worker metrics, labelled `worker="<name>"`. */
 export function registerWorkerMetrics(registry: Registry, statuses: () => WorkerMetricsStatus[]): void {

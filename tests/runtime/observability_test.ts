@@ -6,23 +6,10 @@ import { startDevDb } from "../../src/devdb/mod.ts";
 import { dump, spawnServer } from "../helpers/server_process.ts";
 import { appConnections } from "../helpers/runtime.ts";
 import { readEntries, signUp } from "../helpers/api.ts";
+import { promtoolCheck } from "../helpers/promtool.ts";
 
 const ADMIN_TOKEN = "admin-token-for-tests";
 const METRICS_TOKEN = "metrics-token-for-tests";
-
-async function promtool(text: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  return { code, output: new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr) };
-}
 
 Deno.test("health, the admin report and /metrics", async (t) => {
   const devdb = await startDevDb();
@@ -135,7 +122,7 @@ Deno.test("health, the admin report and /metrics", async (t) => {
           "zien_stats_cache_requests_total",
         ]
       ) assert.ok(text.includes(name), `missing ${name}`);
-      const checked = await promtool(text);
+      const checked = await promtoolCheck(text);
       assert.equal(checked.code, 0, checked.output);
       assert.equal(checked.output.trim(), "", checked.output);
     });

@@ -9,6 +9,7 @@ import { PoolMonitor } from "../../src/db/pool_monitor.ts";
 import { serverConnectionsView, type ServerView } from "../../src/db/server_view.ts";
 import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../src/server/metrics.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { promtoolCheck } from "../helpers/promtool.ts";
 
 const APP = "zien-backend:metrics-test:1";
 
@@ -21,21 +22,6 @@ function samples(text: string): Map<string, number> {
     series.set(line.slice(0, space), Number(line.slice(space + 1)));
   }
   return series;
-}
-
-async function promtool(text: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
 }
 
 interface Ctx {
@@ -115,7 +101,7 @@ Deno.test("/metrics passes promtool and carries the pool, commands, server view,
     assert.equal(response.status, 200);
     assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
     const text = await response.text();
-    const checked = await promtool(text);
+    const checked = await promtoolCheck(text);
     assert.equal(checked.code, 0, checked.output);
     assert.equal(checked.output.trim(), "", "no lint problems");
 
@@ -197,7 +183,7 @@ Deno.test("later code registers its own metrics on the same registry", async () 
   flushes.inc(3);
   const text = await metrics.registry.metrics();
   assert.equal(samples(text).get("zien_batch_flushes_total"), 3);
-  assert.equal((await promtool(text)).code, 0);
+  assert.equal((await promtoolCheck(text)).code, 0);
   metrics.close();
 });
 
