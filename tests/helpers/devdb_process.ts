@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { gracefulStop } from "./child.ts";
 
 /** How to start the child server. */
 export interface SpawnDevDbOptions {
@@ -82,8 +83,8 @@ export async function spawnDevDb(options: SpawnDevDbOptions = {}): Promise<DevDb
   let stderr = "";
   const stderrDone = drain(child.stderr.getReader(), (text) => stderr = (stderr + text).slice(-STDERR_KEEP));
   const stdout = child.stdout.getReader();
-  let exited = false;
-  const status = child.status.finally(() => exited = true);
+  const status = child.status;
+  const stopChild = gracefulStop(child);
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<undefined>((resolve) => {
@@ -94,18 +95,7 @@ export async function spawnDevDb(options: SpawnDevDbOptions = {}): Promise<DevDb
   const stdoutDone = drain(stdout);
 
   const stop = async (graceMs = 5_000): Promise<void> => {
-    if (!exited) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // It exited between the check and the signal.
-      }
-      const deadline = setTimeout(() => {
-        if (!exited) child.kill("SIGKILL");
-      }, graceMs);
-      await status;
-      clearTimeout(deadline);
-    }
+    await stopChild(graceMs);
     await Promise.all([stdoutDone, stderrDone]);
   };
 

@@ -6,6 +6,7 @@
  * @module
  */
 import type { LoadResult } from "./runtime_load.ts";
+import { gracefulStop } from "../../../tests/helpers/child.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const LIB = new URL("./", import.meta.url).pathname;
@@ -53,30 +54,11 @@ function keepTail(stream: ReadableStream<Uint8Array>): () => string {
   return () => text;
 }
 
-function stopper(child: Deno.ChildProcess): (graceMs?: number) => Promise<void> {
-  let exited = false;
-  const status = child.status.finally(() => (exited = true));
-  return async (graceMs = 5_000) => {
-    if (!exited) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Exited between the check and the signal.
-      }
-      const deadline = setTimeout(() => {
-        if (!exited) child.kill("SIGKILL");
-      }, graceMs);
-      await status;
-      clearTimeout(deadline);
-    }
-  };
-}
-
 /** Starts `scripts/bench/lib/<script>` and resolves with the URL it prints first. */
 export async function spawnBenchServer(script: string, args: string[]): Promise<BenchServer> {
   const child = run(script, args);
   const stderr = keepTail(child.stderr);
-  const stop = stopper(child);
+  const stop = gracefulStop(child);
   const firstLine = Promise.withResolvers<string | undefined>();
   readLines(child.stdout, (line) => firstLine.resolve(line))
     .then(() => firstLine.resolve(undefined), () => firstLine.resolve(undefined));
