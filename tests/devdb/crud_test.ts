@@ -84,6 +84,11 @@ Deno.test("upserts build the document from the filter and $setOnInsert", () =>
     const byId = db.collection<AnyDoc>("upserts");
     await byId.replaceOne({ _id: "fixed" }, { v: 1 }, { upsert: true });
     assert.deepEqual(await byId.findOne({ _id: "fixed" }), { _id: "fixed", v: 1 });
+    // Update operators with an `_id` in the filter take their `_id` from it, as mongod does.
+    const counted = await byId.updateOne({ _id: "counter", kind: "x" }, { $inc: { n: 1 } }, { upsert: true });
+    assert.equal(counted.upsertedId, "counter");
+    await byId.updateOne({ _id: "counter" }, { $inc: { n: 1 } }, { upsert: true });
+    assert.deepEqual(await byId.findOne({ _id: "counter" }), { _id: "counter", kind: "x", n: 2 });
   }));
 
 Deno.test("arrayFilters and the positional operator update array elements", () =>

@@ -155,7 +155,9 @@ export function upsertDocument(
 ): Document {
   const seed: Document = {};
   if (isOperatorUpdate(update) || Array.isArray(update)) {
-    const equalities = equalityFields(filter ?? {});
+    // mingo's $set refuses `_id` (it is immutable once set), so the filter's `_id` seeds the document directly.
+    const { _id, ...equalities } = equalityFields(filter ?? {});
+    if (_id !== undefined) seed._id = _id;
     if (Object.keys(equalities).length) {
       withMingo(() => mingoUpdate(seed, { $set: equalities }, [], undefined, { cloneMode: "deep" }));
     }
