@@ -109,3 +109,17 @@ Deno.test("queries through an index see updates and deletes", () =>
     assert.deepEqual(await coll.find({ tag: "a" }).toArray(), []);
     assert.deepEqual((await coll.find({ tag: "z", n: { $lt: 5 } }).toArray()).map((doc) => doc.n), [1]);
   }));
+
+Deno.test("$in on _id and on an indexed field finds exactly the listed documents", () =>
+  withDevDb(async ({ db }) => {
+    const coll = db.collection<AnyDoc>("in_lookups");
+    await coll.createIndex({ owner: 1 });
+    await coll.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: `d${i}`, owner: `o${i % 5}`, i })));
+    const byId = await coll.find({ _id: { $in: ["d3", "d7", "d7", "missing"] } }).sort({ i: 1 }).toArray();
+    assert.deepEqual(byId.map((d) => d._id), ["d3", "d7"]);
+    const byOwner = await coll.find({ owner: { $in: ["o1", "o4"] }, i: { $lt: 20 } }).sort({ i: 1 })
+      .toArray();
+    assert.deepEqual(byOwner.map((d) => d.i), [1, 4, 6, 9, 11, 14, 16, 19]);
+    const unindexed = await coll.countDocuments({ i: { $in: [1, 2, 3] } });
+    assert.equal(unindexed, 3);
+  }));

@@ -152,6 +152,11 @@ export class Collection {
     const fields = Object.keys(filter);
     const onlyOne = fields.length === 1;
     for (const field of fields) {
+      const values = inValues(filter[field]);
+      if (values) {
+        const docs = this.#lookupEach(field, values);
+        if (docs) return { docs, exact: false };
+      }
       const value = equalityValue(filter[field]);
       if (value === NO_EQUALITY) continue;
       const exact = onlyOne && isPlainValue(filter[field]);
@@ -168,6 +173,25 @@ export class Collection {
       }
     }
     return { docs: this.#docs.values(), exact: fields.length === 0 };
+  }
+
+  // `{ f: { $in: [...] } }` on `_id` or an indexed field: one lookup per value instead of a scan. Returns
+  // undefined when no index answers equality on the field.
+  #lookupEach(field: string, values: unknown[]): Document[] | undefined {
+    const ids = new Set<string>();
+    if (field === "_id") {
+      for (const value of values) ids.add(canonicalKey(value));
+    } else {
+      const index = [...this.#indexes.values()].find((i) => i.answersEqualityOn(field));
+      if (!index) return undefined;
+      for (const value of values) for (const id of index.lookup(canonicalKey(value)) ?? []) ids.add(id);
+    }
+    const docs: Document[] = [];
+    for (const id of ids) {
+      const doc = this.#docs.get(id);
+      if (doc) docs.push(doc);
+    }
+    return docs;
   }
 
   #checkUnique(doc: Document, selfId: string): [SecondaryIndex, IndexKey[]][] {
@@ -194,6 +218,14 @@ function equalityValue(condition: unknown): unknown {
     if (keys.length === 1 && keys[0] === "$eq" && isIndexableScalar(condition.$eq)) return condition.$eq;
   }
   return NO_EQUALITY;
+}
+
+// `{ $in: [v, ...] }` alone, every v a scalar that canonical keys compare exactly.
+function inValues(condition: unknown): unknown[] | undefined {
+  if (!isPlainObject(condition)) return undefined;
+  const keys = Object.keys(condition);
+  if (keys.length !== 1 || keys[0] !== "$in" || !Array.isArray(condition.$in)) return undefined;
+  return condition.$in.every(isIndexableScalar) ? condition.$in : undefined;
 }
 
 function isPlainValue(condition: unknown): boolean {
