@@ -83,3 +83,27 @@ Deno.test("the drain delay comes before the first phase", async () => {
   await lifecycle.shutdown(0);
   assert.ok(firstStepAt - started >= 35, `first step after ${firstStepAt - started} ms`);
 });
+
+Deno.test("an uncaught error or unhandled rejection leads to the same shutdown, with exit 1", async () => {
+  for (
+    const event of [
+      new ErrorEvent("error", { error: new Error("boom"), cancelable: true }),
+      new PromiseRejectionEvent("unhandledrejection", {
+        promise: Promise.resolve(),
+        reason: new Error("nobody caught me"),
+        cancelable: true,
+      }),
+    ]
+  ) {
+    const order: string[] = [];
+    const exited = Promise.withResolvers<number>();
+    const lifecycle = new Lifecycle({ timeoutMs: 1_000, drainDelayMs: 0, exit: exited.resolve });
+    lifecycle.add("workers", "worker", () => void order.push("workers"));
+    lifecycle.add("client", "client", () => void order.push("client"));
+    lifecycle.listenForSignals();
+    globalThis.dispatchEvent(event);
+    assert.equal(event.defaultPrevented, true, "the runtime must not die on its own");
+    assert.equal(await exited.promise, 1);
+    assert.deepEqual(order, ["workers", "client"]);
+  }
+});
