@@ -17,7 +17,7 @@ Deno.test("insert, find, update and delete through the driver", () =>
       [{ n: 3 }, { n: 2 }],
     );
     assert.deepEqual((await notes.find({ tags: "y" }).toArray()).map((doc) => doc.text), ["c"]);
-    assert.deepEqual((await notes.find().skip(1).limit(1).toArray()).map((doc) => doc.text), ["b"]);
+    assert.deepEqual((await notes.find({}, { skip: 1, limit: 1 }).toArray()).map((doc) => doc.text), ["b"]);
 
     const updated = await notes.updateOne({ text: "hello" }, {
       $inc: { n: 10 },

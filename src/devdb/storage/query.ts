@@ -43,9 +43,7 @@ export function findDocuments(collection: Collection | undefined, selection: Sel
     if (!sort && !projection) return take(filtered(docs, query), skip, limit);
     let cursor = query.find<Document>(Array.isArray(docs) ? docs : [...docs], projection);
     if (sort) cursor = cursor.sort(sort);
-    if (skip) cursor = cursor.skip(skip);
-    if (limit !== Infinity) cursor = cursor.limit(limit);
-    return cursor.all();
+    return take(cursor.all(), skip, limit);
   });
 }
 
