@@ -244,7 +244,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
     monitor: {
       intervalMs: int(env, "DB_MONITOR_INTERVAL_MS", 60_000, 1_000),
       leakThresholdMs: int(env, "DB_LEAK_THRESHOLD_MS", 30_000, 1),
-      commands: bool(env, "DB_MONITOR_COMMANDS", true),
+      commands: bool(env, "DB_MONITOR_COMMANDS", false),
     },
     budget: {
       connectionLimit: optionalInt(env, "DB_CONNECTION_LIMIT", 1),

@@ -45,7 +45,11 @@ export function createMongoClient(
 ): MongoClient {
   if (liveClient) throw new SecondClientError(liveClient.createdAt);
   const createdAt = new Error().stack?.split("\n").slice(2, 3).join("").trim() ?? "unknown";
-  const client = new MongoClient(url, { ...pool, appName, monitorCommands: options.monitorCommands ?? true });
+  const client = new MongoClient(url, {
+    ...pool,
+    appName,
+    monitorCommands: options.monitorCommands ?? false,
+  });
   liveClient = { client, createdAt };
   const close = client.close.bind(client);
   client.close = async (force?: boolean) => {

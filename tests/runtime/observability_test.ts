@@ -14,7 +14,13 @@ const METRICS_TOKEN = "metrics-token-for-tests";
 Deno.test("health, the admin report and /metrics", async (t) => {
   const devdb = await startDevDb();
   const server = await spawnServer({
-    env: { MONGODB_URL: devdb.url, ADMIN_TOKEN, METRICS_TOKEN, DB_MAX_POOL_SIZE: "4" },
+    env: {
+      MONGODB_URL: devdb.url,
+      ADMIN_TOKEN,
+      METRICS_TOKEN,
+      DB_MAX_POOL_SIZE: "4",
+      DB_MONITOR_COMMANDS: "true",
+    },
   });
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
   try {

@@ -1,9 +1,10 @@
 /**
  * Bench-only server for the runtime benchmark's monitoring on-versus-off comparison: one shared MongoClient
  * at the app's pool size, answering the same `_getEntries` request. With `--monitor on` it carries what the
- * real server attaches to its client: command monitoring, a `PoolMonitor` (started, so its timers run), the
- * Prometheus metrics fed by it, each request recorded in the HTTP histogram, and `GET /metrics` to scrape.
- * With `--monitor off` it has none of these. Everything else is the same code.
+ * real server attaches to its client by default: a `PoolMonitor` (started, so its timers run), the
+ * Prometheus metrics fed by it, each request recorded in the HTTP histogram, and `GET /metrics` to scrape;
+ * `--commands on` adds the driver's command monitoring (`DB_MONITOR_COMMANDS=true`). With `--monitor off` it
+ * has none of these. Everything else is the same code.
  *
  * Usage (a child of `scripts/bench/runtime.ts`):
  * `deno run -P=bench scripts/bench/lib/runtime_shared_server.ts --mongo URL --db NAME --monitor on|off`
@@ -24,10 +25,11 @@ if (import.meta.main) {
   const url = argument("mongo");
   const dbName = argument("db");
   const monitored = argument("monitor") === "on";
+  const commands = argument("commands", "off") === "on";
   const client = new MongoClient(url, {
     maxPoolSize: SHARED_POOL_SIZE,
     appName: `bench-shared-monitor-${monitored ? "on" : "off"}`,
-    monitorCommands: monitored,
+    monitorCommands: monitored && commands,
   });
   // Attached before connect, as the app does, so no pool event is missed.
   const monitor = monitored
