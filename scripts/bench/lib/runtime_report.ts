@@ -234,7 +234,7 @@ export function monitoringTable(m: MonitoringResult): string {
     ]),
     line(Array(6).fill("---")),
     row("monitoring off", m.off),
-    row("monitoring on (PoolMonitor + metrics + monitorCommands)", m.on),
+    row("monitoring on (PoolMonitor + metrics, the default DB_MONITOR_COMMANDS=false)", m.on),
     "",
     `On versus off (medians): throughput ${ratio.toFixed(3)}x (${percent(ratio)}), server CPU per request ` +
     `${cpuRatio.toFixed(3)}x (${percent(cpuRatio)}).`,
