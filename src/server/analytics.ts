@@ -18,6 +18,8 @@ import type { ObjectId } from "mongodb";
 import { z } from "zod";
 import { getLogger } from "../log.ts";
 import { type EventSink, userRef } from "./usage.ts";
+import { isJsonType } from "./concepts/body.ts";
+import { ApiError, errorResponse, type FieldIssue, fieldIssues } from "./concepts/http_errors.ts";
 
 const log = getLogger(["http", "analytics"]);
 
@@ -61,40 +63,17 @@ export const trackBody = z.strictObject({
     .optional(),
 });
 
-/** A field the input got wrong. */
-export interface FieldIssue {
-  /** Dotted path (`properties.$x`); `(body)` for the body as a whole. */
-  field: string;
-  message: string;
-}
-
 /** What the routes read from the context: the person (set by auth middleware) and the request id. */
 export type AnalyticsEnv = { Variables: { user?: unknown; requestId?: string } };
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-
+// The same error shape as the concept API: `{ error, requestId, issues? }`.
 function refuse(
   c: Context<AnalyticsEnv>,
   status: ContentfulStatusCode,
   error: string,
   issues?: FieldIssue[],
-): Response {
-  const requestId = c.get("requestId");
-  return c.json({ error, requestId, ...(issues ? { issues } : {}) }, status);
-}
-
-function fieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.flatMap((issue): FieldIssue[] => {
-    const at = issue.path.map(String).join(".");
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({
-        field: at ? `${at}.${key}` : key,
-        message: "is not a field of an event",
-      }));
-    }
-    const message = issue.code === "invalid_key" ? issue.issues[0]?.message ?? issue.message : issue.message;
-    return [{ field: at || "(body)", message }];
-  });
+) {
+  return errorResponse(c, new ApiError(status, error, { issues }));
 }
 
 /**
@@ -108,7 +87,7 @@ export function analyticsRoutes(writer: EventSink<AnalyticsEvent>): Hono<Analyti
   app.post(
     "/api/analytics/track",
     async (c, next) => {
-      if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+      if (!isJsonType(c.req.header("content-type"))) {
         return refuse(c, 415, "Send the event as JSON (Content-Type: application/json).");
       }
       await next();
@@ -127,7 +106,7 @@ export function analyticsRoutes(writer: EventSink<AnalyticsEvent>): Hono<Analyti
       }
       const parsed = trackBody.safeParse(body);
       if (!parsed.success) {
-        const issues = fieldIssues(parsed.error);
+        const issues = fieldIssues(parsed.error, "is not a field of an event");
         return refuse(
           c,
           400,

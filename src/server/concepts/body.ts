@@ -6,7 +6,7 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError, type FieldIssue } from "./http_errors.ts";
+import { ApiError, fieldIssues } from "./http_errors.ts";
 import { findUnsafeKey } from "./injection.ts";
 
 /** The largest body an action accepts. */
@@ -14,10 +14,15 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
+/** Whether a Content-Type header declares JSON (`application/json`, `application/x+json`, with parameters). */
+export function isJsonType(contentType: string | undefined): boolean {
+  return JSON_TYPE.test(contentType ?? "");
+}
+
 /** Refuses (415) a body declared as anything but JSON. A missing Content-Type is judged once the body is read. */
 export function checkContentType(c: Context): void {
   const type = c.req.header("content-type");
-  if (type !== undefined && !JSON_TYPE.test(type)) {
+  if (type !== undefined && !isJsonType(type)) {
     throw new ApiError(415, "Send the body as JSON (Content-Type: application/json).");
   }
 }
@@ -51,16 +56,7 @@ export function refuseOperatorKeys(body: unknown): void {
 export function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issues = result.error.issues.flatMap((issue): FieldIssue[] => {
-    const at = issue.path.map(String).join(".");
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({
-        field: at ? `${at}.${key}` : key,
-        message: "is not a field of this action",
-      }));
-    }
-    return [{ field: at || "(body)", message: issue.message }];
-  });
+  const issues = fieldIssues(result.error, "is not a field of this action");
   throw new ApiError(400, `Invalid input: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`, {
     issues,
   });

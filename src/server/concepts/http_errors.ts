@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
 import type { ConceptErrorKind } from "../../concepts/errors.ts";
 
 /** A field the input got wrong. */
@@ -12,6 +13,21 @@ export interface FieldIssue {
   /** The field's path, dotted (e.g. `order.2`); `(body)` for the body as a whole. */
   field: string;
   message: string;
+}
+
+/**
+ * Each problem zod found, as a field and a sentence; a key the schema does not know is named in full, with
+ * `unknownKey` as its message.
+ */
+export function fieldIssues(error: z.ZodError, unknownKey: string): FieldIssue[] {
+  return error.issues.flatMap((issue): FieldIssue[] => {
+    const at = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ field: at ? `${at}.${key}` : key, message: unknownKey }));
+    }
+    const message = issue.code === "invalid_key" ? issue.issues[0]?.message ?? issue.message : issue.message;
+    return [{ field: at || "(body)", message }];
+  });
 }
 
 /** A refusal made before an action runs (bad body, unknown route, missing token). */
