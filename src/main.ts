@@ -11,19 +11,30 @@ import { type Config, ConfigError, EXIT_CONFIG, loadConfig } from "./config.ts";
 import { getLogger, setupLogging, shutdownLogging } from "./log.ts";
 import { redactUrl } from "./redact.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { connectionBudget, hostCount } from "./db/budget.ts";
-import { ConnectFailedError, connectWithRetry, createMongoClient, instanceAppName } from "./db/client.ts";
-import { startEmbeddedDevDb } from "./db/embedded.ts";
-import { TenantDbs } from "./db/tenants.ts";
-import { createObservability, type Observability } from "./server/observability.ts";
-import { createEventWriters, type EventWriters } from "./db/event_writers.ts";
-import { registerBatchMetrics } from "./server/metrics_batch.ts";
-import { usageTracking } from "./server/usage.ts";
-import { analyticsRoutes } from "./server/analytics.ts";
-import { StatsCache, statsRoutes } from "./server/stats.ts";
+import {
+  ConnectFailedError,
+  connectionBudget,
+  connectWithRetry,
+  createEventWriters,
+  createMongoClient,
+  type EventWriters,
+  hostCount,
+  instanceAppName,
+  startEmbeddedDevDb,
+  TenantDbs,
+} from "./db/mod.ts";
+import {
+  analyticsRoutes,
+  conceptRoutes,
+  createObservability,
+  type Observability,
+  registerBatchMetrics,
+  startServer,
+  StatsCache,
+  statsRoutes,
+  usageTracking,
+} from "./server/mod.ts";
 import { createConcepts, ensureConceptIndexes, platformStats, userStats } from "./concepts/mod.ts";
-import { conceptRoutes } from "./server/concepts/mod.ts";
-import { startServer } from "./server/serve.ts";
 import { createCallRuntime, createWorkers, loopbackBaseUrl } from "./workers/mod.ts";
 
 const log = getLogger(["main"]);
