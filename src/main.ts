@@ -88,16 +88,8 @@ async function startEventWriters(
   return writers;
 }
 
-async function main(): Promise<void> {
-  const config = readConfig();
-  await setupLogging(config.log);
-  const lifecycle = new Lifecycle({
-    timeoutMs: config.shutdown.timeoutMs,
-    drainDelayMs: config.shutdown.drainDelayMs,
-    exit: (code) => void shutdownLogging().finally(() => Deno.exit(code)),
-  });
-  lifecycle.listenForSignals();
-
+/** The one client, watched from before its first connection, connected with backoff; null if start-up ended. */
+async function connectDatabase(config: Config, lifecycle: Lifecycle) {
   const url = await databaseUrl(config, lifecycle);
   const budget = connectionBudget({
     appInstances: config.budget.appInstances,
@@ -111,14 +103,11 @@ async function main(): Promise<void> {
         "DB_CONNECTION_LIMIT if the cluster allows more, or set DB_BUDGET_ENFORCE=false to start anyway.",
       { message: budget.message },
     );
-    return lifecycle.shutdown(EXIT_CONFIG);
+    await lifecycle.shutdown(EXIT_CONFIG);
+    return null;
   }
-  log[budget.status === "ok" || budget.status === "unknown" ? "info" : "warn"](
-    "connection budget: {message}",
-    {
-      message: budget.message,
-    },
-  );
+  const level = budget.status === "ok" || budget.status === "unknown" ? "info" : "warn";
+  log[level]("connection budget: {message}", { message: budget.message });
 
   const appName = instanceAppName();
   const mongo = createMongoClient(url, config.pool, appName, { monitorCommands: config.monitor.commands });
@@ -135,16 +124,26 @@ async function main(): Promise<void> {
   try {
     await connectWithRetry(mongo, url, config.retry, lifecycle.signal);
   } catch (err) {
-    if (lifecycle.shuttingDown) return;
-    log.fatal("{message}", { message: err instanceof ConnectFailedError ? err.message : String(err) });
-    return lifecycle.shutdown(1);
+    if (!lifecycle.shuttingDown) {
+      log.fatal("{message}", { message: err instanceof ConnectFailedError ? err.message : String(err) });
+      await lifecycle.shutdown(1);
+    }
+    return null;
   }
   observability.connected();
+  return { url, appName, db: mongo.db(config.dbName), observability };
+}
 
-  const db = mongo.db(config.dbName);
+type Connected = NonNullable<Awaited<ReturnType<typeof connectDatabase>>>;
+
+/** The concepts, event writers, stats, workers and HTTP server on the connected `Db`; false if start-up ended. */
+async function startApp(config: Config, lifecycle: Lifecycle, connected: Connected): Promise<boolean> {
+  const { db, appName, observability } = connected;
   const concepts = createConcepts(db);
   await ensureConceptIndexes(concepts);
   const writers = await startEventWriters(db, config, lifecycle, observability);
+  // A signal during start-up has closed the client already: nothing more may touch it.
+  if (lifecycle.shuttingDown) return false;
   const stats = new StatsCache({
     userStats: (user) => userStats(concepts, user),
     platformStats: () => platformStats(concepts),
@@ -196,8 +195,22 @@ async function main(): Promise<void> {
     address: `${server.addr.hostname}:${server.addr.port}`,
     appName,
     db: config.dbName,
-    url: redactUrl(url),
+    url: redactUrl(connected.url),
   });
+  return true;
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  await setupLogging(config.log);
+  const lifecycle = new Lifecycle({
+    timeoutMs: config.shutdown.timeoutMs,
+    drainDelayMs: config.shutdown.drainDelayMs,
+    exit: (code) => void shutdownLogging().finally(() => Deno.exit(code)),
+  });
+  lifecycle.listenForSignals();
+  const connected = await connectDatabase(config, lifecycle);
+  if (connected) await startApp(config, lifecycle, connected);
 }
 
 await main();
