@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import type { LogRecord } from "@logtape/logtape";
 import { MongoClient } from "mongodb";
 import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
 import { PoolMonitor, type PoolMonitorOptions, type PoolWarningChange } from "../../src/db/pool_monitor.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { capturingLogs } from "../helpers/logs.ts";
 
 const APP = "zien-backend:pool-test:1";
 
@@ -34,24 +35,6 @@ async function withPool(
     await client.close();
     monitor.stop();
     await db.stop();
-  }
-}
-
-/** Collects the zien.* log records for the duration of `body`. */
-async function capturingLogs(body: (records: LogRecord[]) => Promise<void>): Promise<void> {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { memory: (record: LogRecord) => records.push(record) },
-    loggers: [
-      { category: ["zien"], lowestLevel: "debug", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
-  try {
-    await body(records);
-  } finally {
-    await reset();
   }
 }
 

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { MongoClient } from "mongodb";
@@ -10,6 +9,7 @@ import { serverConnectionsView, type ServerView } from "../../src/db/server_view
 import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../src/server/metrics.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { promtoolCheck } from "../helpers/promtool.ts";
+import { capturingLogs } from "../helpers/logs.ts";
 
 const APP = "zien-backend:metrics-test:1";
 
@@ -212,16 +212,7 @@ Deno.test("a metrics token is required as a bearer token when set", async () => 
 });
 
 Deno.test("credentials in the URL never reach a metric or a log line", async () => {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { memory: (record: LogRecord) => records.push(record) },
-    loggers: [
-      { category: ["zien"], lowestLevel: "debug", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
-    ],
-  });
-  try {
+  await capturingLogs(async (records) => {
     await withMetrics({
       url: (db) =>
         `mongodb://zien-user:s3cret-pass@127.0.0.1:${db.port}/?authSource=admin&directConnection=true`,
@@ -241,7 +232,5 @@ Deno.test("credentials in the URL never reach a metric or a log line", async () 
         assert.doesNotMatch(line, /s3cret-pass/, line);
       }
     });
-  } finally {
-    await reset();
-  }
+  });
 });
