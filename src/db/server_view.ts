@@ -213,6 +213,11 @@ export class ServerViewCache {
     return this.#inFlight;
   }
 
+  /** Resolves once no read is in flight (a read never rejects): wait for it before the client closes. */
+  async settled(): Promise<void> {
+    await this.#inFlight;
+  }
+
   /** The cached view while it is younger than `maxAgeMs`, else a fresh one. */
   get(): Promise<ServerView> {
     const latest = this.#latest;

@@ -8,7 +8,7 @@ import type { MongoClient } from "mongodb";
 import type { Config } from "../config.ts";
 import type { ConnectionBudget } from "../db/budget.ts";
 import { PoolMonitor } from "../db/pool_monitor.ts";
-import { serverConnectionsView, type ServerView } from "../db/server_view.ts";
+import { ServerViewCache } from "../db/server_view.ts";
 import type { TenantDbs } from "../db/tenants.ts";
 import type { WorkerStatus } from "../workers/periodic_worker.ts";
 import type { ConnectionsReport } from "./health.ts";
@@ -61,17 +61,9 @@ export function createObservability(parts: ObservabilityParts): Observability {
   const workerSources: (() => WorkerStatus[])[] = [];
   const sections = new Map<string, () => unknown>();
   const workers = () => workerSources.flatMap((read) => read());
-  let latestView: ServerView | null = null;
-  let reading: Promise<ServerView> | undefined;
+  const views = new ServerViewCache(parts.client, parts.appName);
   let stopped = false;
-  const readView = () => {
-    reading ??= serverConnectionsView(parts.client, parts.appName).then((view) => {
-      latestView = view;
-      return view;
-    }).finally(() => (reading = undefined));
-    return reading;
-  };
-  const metrics = createMetrics({ pool, serverView: () => latestView, workers });
+  const metrics = createMetrics({ pool, serverView: () => views.latest(), workers });
   pool.start();
   let viewTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -80,13 +72,13 @@ export function createObservability(parts: ObservabilityParts): Observability {
     metrics,
     connected() {
       if (stopped || viewTimer !== undefined) return;
-      void readView();
-      viewTimer = setInterval(() => void readView(), SERVER_VIEW_INTERVAL_MS);
+      void views.refresh();
+      viewTimer = setInterval(() => void views.refresh(), SERVER_VIEW_INTERVAL_MS);
     },
     addWorkers: (statuses) => void workerSources.push(statuses),
     addReportSection: (name, read) => void sections.set(name, read),
     async connectionsReport() {
-      const server = stopped ? latestView : await readView();
+      const server = stopped ? views.latest() : await views.refresh();
       const extra = Object.fromEntries([...sections].map(([name, read]) => [name, read()]));
       return {
         stats: {
@@ -106,7 +98,7 @@ export function createObservability(parts: ObservabilityParts): Observability {
       clearInterval(viewTimer);
       pool.stop();
       metrics.close();
-      await reading?.catch(() => {});
+      await views.settled();
     },
   };
 }
