@@ -68,18 +68,23 @@ Deno.test("no answer twice, then an answer: one entry, after three attempts", as
   }
 });
 
+/** Seeds a person whose window is open now, starts the workers and waits for their call to end FAILED. */
+async function untilTheCallFails(h: Awaited<ReturnType<typeof openCallHarness>>, maxRetries: number) {
+  const { timezone } = zoneInsideItsDay();
+  const user = await seedPerson(h.concepts, { timezone, maxRetries });
+  h.start();
+  const calls = h.db.collection<QueuedCallDoc>("CallScheduler.calls");
+  await waitFor(async () => (await calls.findOne({ user }))?.status === "FAILED", {
+    what: "the call to fail",
+    timeoutMs: 10_000,
+  });
+  return { user, calls, call: (await calls.findOne({ user }))! };
+}
+
 Deno.test("retries exhausted: the call is FAILED and its session ABANDONED", async () => {
   const h = await openCallHarness({ outcome: "busy" });
   try {
-    const { timezone } = zoneInsideItsDay();
-    const user = await seedPerson(h.concepts, { timezone, maxRetries: 1 });
-    h.start();
-    const calls = h.db.collection<QueuedCallDoc>("CallScheduler.calls");
-    await waitFor(async () => (await calls.findOne({ user }))?.status === "FAILED", {
-      what: "the call to fail",
-      timeoutMs: 10_000,
-    });
-    const call = (await calls.findOne({ user }))!;
+    const { user, calls, call } = await untilTheCallFails(h, 1);
     assert.equal(call.attempts, 2, "maxRetries 1: placed once, retried once");
     assert.equal(call.active, false);
     assert.equal(call.lease, null);
@@ -103,15 +108,7 @@ Deno.test("retries exhausted: the call is FAILED and its session ABANDONED", asy
 Deno.test("a number the provider refuses fails at once, without retries", async () => {
   const h = await openCallHarness({ outcome: "placement-rejected" });
   try {
-    const { timezone } = zoneInsideItsDay();
-    const user = await seedPerson(h.concepts, { timezone, maxRetries: 5 });
-    h.start();
-    const calls = h.db.collection<QueuedCallDoc>("CallScheduler.calls");
-    await waitFor(async () => (await calls.findOne({ user }))?.status === "FAILED", {
-      what: "the call to fail",
-      timeoutMs: 10_000,
-    });
-    const call = (await calls.findOne({ user }))!;
+    const { call } = await untilTheCallFails(h, 5);
     assert.equal(call.attempts, 1);
     assert.match(call.lastError ?? "", /placement failed: simulated rejection/);
   } finally {
