@@ -52,6 +52,8 @@ export interface Config {
     adminToken: string | undefined;
     metricsToken: string | undefined;
     corsOrigins: string[];
+    /** Share `port` with other instances on this machine (SO_REUSEPORT), each with its own single pool. */
+    reusePort: boolean;
   };
   log: { level: LogLevel; format: "pretty" | "json" };
   shutdown: { timeoutMs: number; drainDelayMs: number };
@@ -257,6 +259,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
       adminToken: text(env, "ADMIN_TOKEN"),
       metricsToken: text(env, "METRICS_TOKEN"),
       corsOrigins: (text(env, "CORS_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+      reusePort: bool(env, "APP_REUSE_PORT", false),
     },
     log: {
       level: oneOf(env, "LOG_LEVEL", ["trace", "debug", "info", "warning", "error", "fatal"], "info"),

@@ -58,6 +58,7 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
   const server = Deno.serve({
     hostname: config.http.host,
     port: config.http.port,
+    reusePort: config.http.reusePort,
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
   }, app.fetch);
   return listening.promise.then((addr) => ({ addr, shutdown: () => server.shutdown() }));
