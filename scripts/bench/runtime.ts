@@ -5,15 +5,18 @@
  * load process:
  *
  * - (a) this server: one `src/main.ts` (DB_MAX_POOL_SIZE 10, the default);
+ * - (a2) this server twice on one port (`APP_REUSE_PORT=true`), DB_MAX_POOL_SIZE 5 each, so HTTP uses both
+ *   cores while each process keeps its one pool;
  * - (b) the seeds' before: three `src/main.ts` processes, each its own MongoClient at the driver's defaults
  *   (DB_MAX_POOL_SIZE=100, DB_MIN_POOL_SIZE=0), the load spread round-robin over them;
  * - (c) a new MongoClient per request (`lib/runtime_client_per_request.ts`).
  *
  * While the load runs, the devdb's `currentOp` (`$all`) is read every ~100 ms and only the setup's own
  * connections (by appName) are counted. Then SIGTERM to (a) under load, timed to exit, with the connections
- * left; and monitoring on versus off in alternating rounds. Prints markdown to stdout, progress to stderr.
+ * left; and monitoring on versus off in alternating rounds. Each row reports its servers' CPU per request
+ * (from `/proc`, summed over the setup's processes) and, at the end, their peak resident memory. Prints markdown to stdout, progress to stderr.
  *
- * Usage: `deno run -P=bench scripts/bench/runtime.ts [--seconds 5] [--warmup 1] [--repeat 2] [--rounds 6]
+ * Usage: `deno run -P=bench scripts/bench/runtime.ts [--seconds 5] [--warmup 1] [--repeat 3] [--rounds 6]
  * [--round-seconds 2]`: `--repeat` rounds of every setup and load, interleaved; `--rounds` of monitoring on
  * and off each, `--round-seconds` long.
  *
@@ -36,11 +39,18 @@ import {
   type Setup,
   startAppServer,
 } from "./lib/runtime_measure.ts";
+import { freePort } from "../../tests/helpers/runtime.ts";
 import {
+  A2_INSTANCES,
+  A2_MAX_POOL_SIZE,
   APP_MAX_POOL_SIZE,
   goals,
+  type MemoryResult,
+  memoryResults,
+  memoryTable,
   MONITORING_CONNECTIONS,
   monitoringTable,
+  performanceGoals,
   type PhaseResult,
   phasesTable,
   sigtermNotes,
@@ -76,7 +86,7 @@ export interface RuntimeBenchOptions {
   seconds?: number;
   /** Warmup seconds before each row's window. @default 1 */
   warmup?: number;
-  /** Rounds of every row, interleaved. @default 2 */
+  /** Rounds of every row, interleaved. @default 3 */
   repeat?: number;
   /** Rounds of monitoring on and off each. @default 6 */
   rounds?: number;
@@ -111,7 +121,7 @@ async function seedEntries(client: MongoClient, token: string, count: number): P
  * process it starts is stopped before it settles, whether it succeeded or not.
  */
 export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<string> {
-  const opts = { seconds: 5, warmup: 1, repeat: 2, rounds: 6, roundSeconds: 2, ...options };
+  const opts = { seconds: 5, warmup: 1, repeat: 3, rounds: 6, roundSeconds: 2, ...options };
   const cleanups: (() => Promise<void> | void)[] = [];
   const defer = (cleanup: () => Promise<void> | void) => void cleanups.push(cleanup);
   progress("starting the devdb in its own process");
@@ -124,6 +134,11 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
     const ctx: BenchContext = { sampler, token: "", seconds: opts.seconds, warmup: opts.warmup, defer };
     const [a, ...b] = await Promise.all(
       [serverEnv, beforeEnv, beforeEnv, beforeEnv].map((env) => startAppServer(ctx, env)),
+    );
+    const sharedPort = { ...serverEnv, PORT: String(freePort()), APP_REUSE_PORT: "true" };
+    const a2Env = { ...sharedPort, DB_MAX_POOL_SIZE: String(A2_MAX_POOL_SIZE), APP_INSTANCES: "2" };
+    const a2 = await Promise.all(
+      Array.from({ length: A2_INSTANCES }, () => startAppServer(ctx, a2Env)),
     );
     const c = await spawnBenchServer("runtime_client_per_request.ts", [
       "--mongo",
@@ -143,18 +158,29 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
         label: `(a) this server: 1 process, maxPoolSize ${APP_MAX_POOL_SIZE}`,
         baseUrls: [a.baseUrl],
         match: appInstances([a.pid]),
+        targets: [{ baseUrl: a.baseUrl, instances: 1 }],
+      },
+      {
+        key: "a2",
+        label:
+          `(a2) this server: ${A2_INSTANCES} instances on one port, maxPoolSize ${A2_MAX_POOL_SIZE} each`,
+        baseUrls: [a2[0].baseUrl],
+        match: appInstances(a2.map((s) => s.pid)),
+        targets: [{ baseUrl: a2[0].baseUrl, instances: A2_INSTANCES }],
       },
       {
         key: "b",
         label: "(b) before: 3 processes, maxPoolSize 100 each",
         baseUrls: b.map((s) => s.baseUrl),
         match: appInstances(b.map((s) => s.pid)),
+        targets: b.map((s) => ({ baseUrl: s.baseUrl, instances: 1 })),
       },
       {
         key: "c",
         label: "(c) new MongoClient per request",
         baseUrls: [c.url],
         match: (name) => name === CLIENT_PER_REQUEST_APP,
+        targets: [],
       },
     ];
     // Rounds interleave the setups, so a busy moment on a shared machine does not fall on one setup alone.
@@ -177,7 +203,8 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
         }
       }
     }
-    await Promise.all([a, ...b].map(async (server) => {
+    const memory: MemoryResult[] = memoryResults(phases, 1000, { a: 1, a2: A2_INSTANCES, b: b.length });
+    await Promise.all([a, ...a2, ...b].map(async (server) => {
       server.signal("SIGTERM");
       await server.exited;
     }));
@@ -211,7 +238,7 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
     });
     await Promise.all([on.stop(), off.stop()]);
 
-    return report(phases, sigterm, monitoring, await describeMachine(), { ...ctx, repeat });
+    return report({ phases, sigterm, monitoring, memory }, await describeMachine(), { ...ctx, repeat });
   } finally {
     // Every child, by its own handle, whatever happened above; then our client and the devdb.
     for (const cleanup of cleanups.reverse()) {
@@ -227,12 +254,16 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
 }
 
 function report(
-  phases: PhaseResult[],
-  sigterm: SigtermResult[],
-  monitoring: Parameters<typeof monitoringTable>[0],
+  results: {
+    phases: PhaseResult[];
+    sigterm: SigtermResult[];
+    monitoring: Parameters<typeof monitoringTable>[0];
+    memory: MemoryResult[];
+  },
   machine: string,
   ctx: BenchContext & { repeat: number },
 ): string {
+  const { phases, sigterm, monitoring, memory } = results;
   return [
     "## Runtime benchmark",
     "",
@@ -253,6 +284,10 @@ function report(
     "",
     phasesTable(phases),
     "",
+    "### Peak memory",
+    "",
+    memoryTable(memory),
+    "",
     "### SIGTERM under load, (a)",
     "",
     sigtermTable(sigterm),
@@ -267,6 +302,7 @@ function report(
     "### Goals",
     "",
     goals(phases, sigterm, monitoring),
+    performanceGoals(phases, memory),
   ].join("\n");
 }
 
@@ -276,7 +312,7 @@ if (import.meta.main) {
     options: {
       seconds: { type: "string", default: "5" },
       warmup: { type: "string", default: "1" },
-      repeat: { type: "string", default: "2" },
+      repeat: { type: "string", default: "3" },
       rounds: { type: "string", default: "6" },
       "round-seconds": { type: "string", default: "2" },
     },

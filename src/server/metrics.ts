@@ -32,7 +32,8 @@ import { matchedRoutes } from "hono/route";
 import { Gauge, Histogram, Registry } from "prom-client";
 import type { PoolMonitor } from "../db/pool_monitor.ts";
 import type { ServerView } from "../db/server_view.ts";
-import { scrapedGauge } from "./metrics_collect.ts";
+import process from "node:process";
+import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
 import { registerPoolMetrics, registerServerViewMetrics } from "./metrics_pool.ts";
 import { registerWorkerMetrics, type WorkerMetricsStatus } from "./metrics_workers.ts";
 
@@ -109,6 +110,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
 
 // Cheap figures from the runtime itself; prom-client's default metrics read /proc, which we may not.
 function registerProcessMetrics(registry: Registry): void {
+  scrapedCounter(registry, {
+    name: "process_cpu_seconds_total",
+    help: "Total user and system CPU time spent in seconds.",
+  }, (c) => {
+    const { user, system } = process.cpuUsage();
+    c.inc((user + system) / 1e6);
+  });
   scrapedGauge(registry, {
     name: "process_resident_memory_bytes",
     help: "Resident memory size in bytes.",

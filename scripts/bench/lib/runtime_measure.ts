@@ -11,6 +11,7 @@ import {
   spawnServer,
   waitUntilReady,
 } from "../../../tests/helpers/server_process.ts";
+import { type ProcessFigures, scrapeSetup } from "./proc.ts";
 import { type BenchServer, startLoad } from "./runtime_children.ts";
 import type { LoadResult } from "./runtime_load.ts";
 import type {
@@ -43,12 +44,14 @@ export interface BenchContext {
   defer(cleanup: () => Promise<void> | void): void;
 }
 
-/** One setup: where to send the load and whose connections to count. */
+/** One setup: where to send the load, whose connections to count and whose CPU to read. */
 export interface Setup {
   key: SetupKey;
   label: string;
   baseUrls: string[];
   match: AppMatcher;
+  /** Where the setup's server processes answer `/metrics` (CPU and memory); none for (c). */
+  targets: { baseUrl: string; instances: number }[];
 }
 
 /**
@@ -66,9 +69,16 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runLoad(
   ctx: BenchContext,
-  options: { urls: string[]; concurrency: number; seconds: number; warmup: number },
+  options: {
+    urls: string[];
+    concurrency: number;
+    seconds: number;
+    warmup: number;
+    onMeasuring?: () => void;
+  },
 ): Promise<LoadResult> {
-  const load = startLoad({ ...options, token: ctx.token });
+  const { onMeasuring, ...rest } = options;
+  const load = startLoad({ ...rest, token: ctx.token, onMeasuring: onMeasuring && (() => onMeasuring()) });
   ctx.defer(() => load.kill());
   try {
     return await load.result;
@@ -77,7 +87,11 @@ async function runLoad(
   }
 }
 
-/** Loads `setup` with `concurrency` clients while sampling the server's view every ~100 ms: one round. */
+/**
+ * Loads `setup` with `concurrency` clients while sampling the server's view every ~100 ms: one round. The
+ * setup's server CPU is read when the measured window opens and when the load has ended; divided by the
+ * 200s answered inside the window, it is the CPU one request costs (the few answered late count against it).
+ */
 export async function measurePhase(
   ctx: BenchContext,
   setup: Setup,
@@ -86,17 +100,27 @@ export async function measurePhase(
   const sampling = startSampling(ctx.sampler, setup.match);
   let samples: ConnectionSample[] = [];
   let load: LoadResult;
+  const scrape = () =>
+    setup.targets.length ? scrapeSetup(setup.targets) : Promise.resolve({ cpuMicros: NaN, rssBytes: NaN });
+  let atWindow: Promise<ProcessFigures> = Promise.resolve({ cpuMicros: NaN, rssBytes: NaN });
   try {
     load = await runLoad(ctx, {
       urls: setup.baseUrls.map((u) => u + ENDPOINT),
       concurrency,
       seconds: ctx.seconds,
       warmup: ctx.warmup,
+      onMeasuring: () => void (atWindow = scrape()),
     });
   } finally {
     samples = await sampling.stop();
   }
-  return { load, connections: connectionStats(samples, load.startedAt, load.endedAt) };
+  const [start, end] = [await atWindow, await scrape()];
+  return {
+    load,
+    connections: connectionStats(samples, load.startedAt, load.endedAt),
+    cpuMicrosPerRequest: (end.cpuMicros - start.cpuMicros) / Math.max(1, load.requests + load.late),
+    rssBytes: end.rssBytes,
+  };
 }
 
 /**

@@ -13,13 +13,40 @@ export const APP_MAX_POOL_SIZE = 10;
 /** The driver keeps up to two monitoring connections per host beside the pool (monitor and RTT). */
 export const MONITORING_CONNECTIONS = 2;
 
-/** The three setups. */
-export type SetupKey = "a" | "b" | "c";
+/** The setups: (a) this server, (a2) two of it on one port, (b) the seeds' before, (c) a client per request. */
+export type SetupKey = "a" | "a2" | "b" | "c";
+
+/** The pool cap of each instance in setup (a2). */
+export const A2_MAX_POOL_SIZE = 5;
+/** How many instances share the port in setup (a2). */
+export const A2_INSTANCES = 2;
 
 /** One round of one setup at one load. */
 export interface PhaseRound {
   load: LoadResult;
   connections: ConnectionStats;
+  /** The setup's server CPU (user + system, summed over its processes) per request answered. */
+  cpuMicrosPerRequest: number;
+  /** The setup's resident memory, summed over its processes, as the round ended. */
+  rssBytes: number;
+}
+
+/** The highest resident memory of a setup's processes, summed, read as its 1,000-client rounds ended. */
+export interface MemoryResult {
+  setup: SetupKey;
+  label: string;
+  processes: number;
+  peakRssBytes: number;
+}
+
+/** Each setup's memory from its rounds at `concurrency` clients; setups without figures are left out. */
+export function memoryResults(phases: PhaseResult[], concurrency: number, processes: Record<string, number>) {
+  return phases.filter((p) => p.concurrency === concurrency).map((p): MemoryResult => ({
+    setup: p.setup,
+    label: p.label,
+    processes: processes[p.setup] ?? 1,
+    peakRssBytes: Math.max(...p.rounds.map((r) => r.rssBytes)),
+  })).filter((m) => Number.isFinite(m.peakRssBytes));
 }
 
 /** One setup at one load, over its rounds (interleaved with the other setups'). */
@@ -33,6 +60,8 @@ export interface PhaseResult {
 /** A setup's figures over its rounds: medians of req/s and latencies, the highest peak, sums of errors. */
 export interface PhaseSummary {
   rps: number;
+  /** Median over the rounds of the server CPU per request. */
+  cpuMicrosPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   peak: number;
@@ -55,6 +84,7 @@ export function summarize(phase: PhaseResult): PhaseSummary {
   const means = phase.rounds.map((r) => r.connections.mean).filter(Number.isFinite);
   return {
     rps: median(loads.map((l) => l.rps)),
+    cpuMicrosPerRequest: median(phase.rounds.map((r) => r.cpuMicrosPerRequest).filter(Number.isFinite)),
     p50Ms: median(loads.map((l) => l.p50Ms).filter(Number.isFinite)),
     p99Ms: median(loads.map((l) => l.p99Ms).filter(Number.isFinite)),
     peak: Math.max(...phase.rounds.map((r) => r.connections.peak)),
@@ -120,6 +150,7 @@ export function phasesTable(phases: PhaseResult[]): string {
       int(s.peak),
       Number.isFinite(s.mean) ? s.mean.toFixed(1) : "n/a",
       int(s.rps) + each,
+      int(s.cpuMicrosPerRequest),
       ms(s.p50Ms),
       ms(s.p99Ms),
       errorsCell(s),
@@ -133,13 +164,31 @@ export function phasesTable(phases: PhaseResult[]): string {
       "peak server conns",
       "mean server conns",
       "req/s, median (rounds)",
+      "server CPU µs/req",
       "p50 ms",
       "p99 ms",
       "errors",
       "conn samples",
     ]),
-    line(Array(9).fill("---")),
+    line(Array(10).fill("---")),
     ...rows,
+  ].join("\n");
+}
+
+/** Resident memory of each setup's server processes, the highest read as a 1,000-client round ended. */
+export function memoryTable(results: MemoryResult[]): string {
+  const a = results.find((r) => r.setup === "a");
+  return [
+    line(["setup", "processes", "RSS after 1,000 clients, summed", "against (a)"]),
+    line(Array(4).fill("---")),
+    ...results.map((r) =>
+      line([
+        r.label,
+        r.processes,
+        `${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+        a ? `${(r.peakRssBytes / a.peakRssBytes).toFixed(2)}x` : "n/a",
+      ])
+    ),
   ].join("\n");
 }
 
@@ -281,5 +330,50 @@ export function goals(phases: PhaseResult[], sigterm: SigtermResult[], monitorin
     `- monitoring on within 3% of off (throughput): ${ratio.toFixed(3)}x: ${verdict(ratio >= 0.97)} ` +
       `(server CPU per request ${cpu.toFixed(3)}x)`,
   );
+  return out.join("\n");
+}
+
+/**
+ * The performance goals: (a)'s server CPU per request against (b)'s, two instances of (a) on one port
+ * against (b) in req/s and server connections, and memory, each from the same run's figures.
+ */
+export function performanceGoals(phases: PhaseResult[], memory: MemoryResult[]): string {
+  const verdict = (ok: boolean) => (ok ? "**met**" : "**not met**");
+  const find = (setup: SetupKey, concurrency: number) => {
+    const phase = phases.find((p) => p.setup === setup && p.concurrency === concurrency);
+    return phase ? summarize(phase) : undefined;
+  };
+  const out: string[] = [];
+  for (const concurrency of [...new Set(phases.map((p) => p.concurrency))]) {
+    const a = find("a", concurrency);
+    const b = find("b", concurrency);
+    if (!a || !b) continue;
+    const ratio = a.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
+    out.push(
+      `- server CPU per request, (a) at most 0.7x (b)'s at ${int(concurrency)} clients: ` +
+        `${int(a.cpuMicrosPerRequest)} vs ${int(b.cpuMicrosPerRequest)} µs, ${ratio.toFixed(2)}x: ` +
+        verdict(ratio <= 0.7),
+    );
+  }
+  const a2 = find("a2", 1000);
+  const b = find("b", 1000);
+  if (a2 && b) {
+    const cap = A2_INSTANCES * (A2_MAX_POOL_SIZE + MONITORING_CONNECTIONS);
+    const ratio = a2.rps / b.rps;
+    out.push(
+      `- (a2) at 1,000 clients at least 1.0x (b)'s req/s with at most ${cap} server connections: ` +
+        `${int(a2.rps)} vs ${int(b.rps)} req/s (${ratio.toFixed(2)}x), peak ${a2.peak} vs ${b.peak} ` +
+        `connections: ${verdict(ratio >= 1 && a2.peak <= cap)}`,
+    );
+  }
+  const memA = memory.find((m) => m.setup === "a");
+  const memB = memory.find((m) => m.setup === "b");
+  if (memA && memB) {
+    out.push(
+      `- memory: (a)'s peak RSS ${(memA.peakRssBytes / 2 ** 20).toFixed(0)} MiB against the sum over (b)'s ` +
+        `processes, ${(memB.peakRssBytes / 2 ** 20).toFixed(0)} MiB ` +
+        `(${(memA.peakRssBytes / memB.peakRssBytes).toFixed(2)}x)`,
+    );
+  }
   return out.join("\n");
 }
