@@ -24,11 +24,10 @@
  */
 import { parseArgs } from "node:util";
 import { MongoClient } from "mongodb";
-import { JournalEntry } from "../../src/concepts/JournalEntry/mod.ts";
-import { hashToken } from "../../src/concepts/UserAuth/tokens.ts";
 import { spawnDevDb } from "../../tests/helpers/devdb_process.ts";
 import { signUp } from "../../tests/helpers/api.ts";
 import { describeMachine } from "./lib/devdb_report.ts";
+import { seedEntries } from "./lib/runtime_seed.ts";
 import { spawnBenchServer } from "./lib/runtime_children.ts";
 import { CLIENT_PER_REQUEST_APP } from "./lib/runtime_client_per_request.ts";
 import {
@@ -96,26 +95,6 @@ export interface RuntimeBenchOptions {
 
 const progress = (message: string) => console.error(`[runtime bench] ${message}`);
 
-/** Gives the signed-up person `count` entries, so each find returns a full page of real documents. */
-async function seedEntries(client: MongoClient, token: string, count: number): Promise<void> {
-  const db = client.db(DB_NAME);
-  const doc = await db.collection<{ _id: string; user: string }>("UserAuth.tokens")
-    .findOne({ _id: await hashToken(token) });
-  if (!doc) throw new Error("the bench user's token is not in UserAuth.tokens");
-  const entries = new JournalEntry(db);
-  for (let i = 0; i < count; i++) {
-    const day = new Date(Date.UTC(2025, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
-    await entries.createEntry({
-      user: doc.user,
-      reflectionSession: `bench-session-${i}`,
-      date: day,
-      mode: "call",
-      responses: [{ promptId: "p1", prompt: "What went well today?", text: "x".repeat(200) }],
-      rating: 4,
-    });
-  }
-}
-
 /**
  * Runs the whole benchmark and resolves with the markdown report; progress goes to stderr. Every child
  * process it starts is stopped before it settles, whether it succeeded or not.
@@ -150,7 +129,7 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
 
     await sampler.connect();
     ctx.token = await signUp(a.baseUrl, "bench-runtime");
-    await seedEntries(sampler, ctx.token, ENTRIES);
+    await seedEntries(sampler.db(DB_NAME), ctx.token, ENTRIES);
 
     const setups: Setup[] = [
       {
