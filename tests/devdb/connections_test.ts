@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { startDevDb } from "../../src/devdb/mod.ts";
-import { waitFor, withDevDb } from "./harness.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { withDevDb } from "./harness.ts";
 
 Deno.test("stats() and serverStatus agree on connections, and current drops to 0 after close", async () => {
   const server = await startDevDb();
@@ -31,7 +32,10 @@ Deno.test("stats() and serverStatus agree on connections, and current drops to 0
   } finally {
     for (const client of clients) await client.close();
   }
-  await waitFor(() => server.stats().connections.current === 0, 5_000, "every connection to close");
+  await waitFor(() => server.stats().connections.current === 0, {
+    timeoutMs: 5_000,
+    what: "every connection to close",
+  });
   assert.equal(server.stats().connections.totalCreated, 6);
   await server.stop();
 });
@@ -43,16 +47,22 @@ Deno.test("connections past maxConnections are closed at once and counted as ref
     for (let i = 0; i < 2; i++) {
       sockets.push(await Deno.connect({ hostname: "127.0.0.1", port: server.port }));
     }
-    await waitFor(() => server.stats().connections.current === 2, 5_000, "two connections");
+    await waitFor(() => server.stats().connections.current === 2, {
+      timeoutMs: 5_000,
+      what: "two connections",
+    });
     const extra = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
     assert.equal(await extra.read(new Uint8Array(16)), null);
     extra.close();
     assert.equal(server.stats().connections.refused, 1);
     assert.equal(server.stats().connections.current, 2);
     sockets.pop()!.close();
-    await waitFor(() => server.stats().connections.current === 1, 5_000, "a free slot");
+    await waitFor(() => server.stats().connections.current === 1, { timeoutMs: 5_000, what: "a free slot" });
     sockets.pop()!.close();
-    await waitFor(() => server.stats().connections.current === 0, 5_000, "both slots to free up");
+    await waitFor(() => server.stats().connections.current === 0, {
+      timeoutMs: 5_000,
+      what: "both slots to free up",
+    });
     // The driver's monitoring connection and its one pooled connection fill the two slots.
     const client = new MongoClient(server.url, { maxPoolSize: 1, serverSelectionTimeoutMS: 3_000 });
     try {
@@ -74,7 +84,10 @@ Deno.test("after dropConnections() the driver reconnects on its own", () =>
     await db.collection("c").insertOne({ a: 1 });
     const before = server.stats().connections.totalCreated;
     server.dropConnections();
-    await waitFor(() => server.stats().connections.current === 0, 5_000, "the sockets to close");
+    await waitFor(() => server.stats().connections.current === 0, {
+      timeoutMs: 5_000,
+      what: "the sockets to close",
+    });
     // Reads are retried once on a network error, so the first find after the drop already succeeds.
     assert.equal((await db.collection("c").findOne({}))!.a, 1);
     assert.ok(server.stats().connections.totalCreated > before);

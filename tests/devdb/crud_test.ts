@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type Document, ObjectId } from "mongodb";
-import { type AnyDoc, waitFor, withDevDb } from "./harness.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { type AnyDoc, withDevDb } from "./harness.ts";
 
 Deno.test("insert, find, update and delete through the driver", () =>
   withDevDb(async ({ db }) => {
@@ -156,7 +157,7 @@ Deno.test("unacknowledged writes (w: 0) are applied without a reply", () =>
   withDevDb(async ({ db, server }) => {
     const coll = db.collection("fire_and_forget", { writeConcern: { w: 0 } });
     await coll.insertOne({ quiet: true });
-    await waitFor(() => server.stats().opcounters.insert >= 1, 5_000, "the w:0 insert");
+    await waitFor(() => server.stats().opcounters.insert >= 1, { timeoutMs: 5_000, what: "the w:0 insert" });
     assert.equal(await db.collection("fire_and_forget").countDocuments({ quiet: true }), 1);
   }));
 

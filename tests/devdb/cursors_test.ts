@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { waitFor, withDevDb } from "./harness.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { withDevDb } from "./harness.ts";
 
 Deno.test("a cursor returns every document across several getMore batches", () =>
   withDevDb(async ({ db, server }) => {
@@ -51,14 +52,10 @@ Deno.test("idle cursors are reaped after the idle timeout", () =>
     await db.collection("idle").insertMany(Array.from({ length: 10 }, (_, i) => ({ i })));
     const reply = await db.command({ find: "idle", batchSize: 2 });
     const admin = db.admin();
-    await waitFor(
-      async () => {
-        const { metrics } = await admin.command({ serverStatus: 1 });
-        return Number(metrics.cursor.timedOut) === 1 && Number(metrics.cursor.open.total) === 0;
-      },
-      5_000,
-      "the cursor to be reaped",
-    );
+    await waitFor(async () => {
+      const { metrics } = await admin.command({ serverStatus: 1 });
+      return Number(metrics.cursor.timedOut) === 1 && Number(metrics.cursor.open.total) === 0;
+    }, { timeoutMs: 5_000, what: "the cursor to be reaped" });
     const error = await db.command({ getMore: reply.cursor.id, collection: "idle" }).catch((e) => e);
     assert.equal(error.codeName, "CursorNotFound");
   }, { cursorIdleTimeoutMs: 100 }));

@@ -1,10 +1,11 @@
 /**
- * Test harness: an embedded server and a driver client, both closed when the test body ends.
+ * Test harness: the shared database fixture (`tests/helpers/db.ts`) around a test body.
  *
  * @module
  */
-import { type Db, MongoClient, type MongoClientOptions } from "mongodb";
-import { type DevDb, type DevDbOptions, startDevDb } from "../../src/devdb/mod.ts";
+import type { Db, MongoClient, MongoClientOptions } from "mongodb";
+import type { DevDb, DevDbOptions } from "../../src/devdb/mod.ts";
+import { testDb } from "../helpers/db.ts";
 
 /** What a test body gets. */
 export interface Harness {
@@ -19,27 +20,8 @@ export async function withDevDb(
   options: DevDbOptions = {},
   clientOptions: MongoClientOptions = {},
 ): Promise<void> {
-  const server = await startDevDb(options);
-  const client = new MongoClient(server.url, { serverSelectionTimeoutMS: 5_000, ...clientOptions });
-  try {
-    await body({ server, client, db: client.db("test") });
-  } finally {
-    await client.close();
-    await server.stop();
-  }
-}
-
-/** Polls `condition` every 10 ms until it holds; fails after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-  what = "condition",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await using fixture = await testDb({ devdb: options, client: clientOptions });
+  await body(fixture);
 }
 
 /** A fresh directory under `.data/tmp/` (the only place tests may write). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { deserialize, serialize } from "bson";
 import { MongoClient } from "mongodb";
 import { startDevDb } from "../../src/devdb/mod.ts";
-import { waitFor } from "./harness.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 function header(length: number, opCode: number): Uint8Array {
   const bytes = new Uint8Array(16);
@@ -68,15 +68,17 @@ for (const [name, send] of cases) {
       await client.db("test").collection("c").insertOne({ ok: true });
       const baseline = server.stats().connections.current;
       const raw = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-      await waitFor(() => server.stats().connections.current === baseline + 1, 5_000, "the raw connection");
+      await waitFor(() => server.stats().connections.current === baseline + 1, {
+        timeoutMs: 5_000,
+        what: "the raw connection",
+      });
       await send(raw);
       assert.equal(await closedByServer(raw), true);
       raw.close();
-      await waitFor(
-        () => server.stats().connections.current === baseline,
-        5_000,
-        "the raw connection to close",
-      );
+      await waitFor(() => server.stats().connections.current === baseline, {
+        timeoutMs: 5_000,
+        what: "the raw connection to close",
+      });
       assert.equal(await client.db("test").collection("c").countDocuments({ ok: true }), 1);
     } finally {
       await client.close();

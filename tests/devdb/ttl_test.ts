@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { waitFor, withDevDb } from "./harness.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { withDevDb } from "./harness.ts";
 
 Deno.test("a TTL index deletes expired documents on the sweep interval", () =>
   withDevDb(async ({ db }) => {
@@ -12,6 +13,9 @@ Deno.test("a TTL index deletes expired documents on the sweep interval", () =>
       { name: "no date", lastSeen: "yesterday" },
       { name: "stale in an array", lastSeen: [new Date(now + 3_600_000), new Date(now - 300_000)] },
     ]);
-    await waitFor(async () => (await sessions.countDocuments()) === 2, 5_000, "the sweep");
+    await waitFor(async () => (await sessions.countDocuments()) === 2, {
+      timeoutMs: 5_000,
+      what: "the sweep",
+    });
     assert.deepEqual((await sessions.find().toArray()).map((doc) => doc.name), ["fresh", "no date"]);
   }, { ttlSweepIntervalMs: 20 }));
