@@ -6,6 +6,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { errorHandler, requestId } from "./request_context.ts";
+import { errorJson } from "./errors.ts";
 import { healthRoutes, type HealthSources } from "./health.ts";
 
 /** A module of routes mounted at the root; each declares its own context variables. */
@@ -41,7 +42,7 @@ export function createApp(parts: AppParts): Hono {
   for (const middleware of parts.middleware ?? []) app.use(middleware);
   app.route("/", healthRoutes(parts.health));
   for (const routes of parts.routes ?? []) app.route("/", routes);
-  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => errorJson(c, 404, `No route for ${c.req.method} ${c.req.path}`));
   app.onError(errorHandler());
   return app;
 }

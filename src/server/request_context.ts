@@ -5,8 +5,8 @@
  * @module
  */
 import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { getLogger, withContext } from "../log.ts";
+import { asRefusal, renderRefusal } from "./errors.ts";
 
 const log = getLogger(["http"]);
 
@@ -47,14 +47,25 @@ function isTransientDbError(err: unknown): boolean {
 }
 
 /**
- * The app-wide error handler: `HTTPException`s answer as they say; a pool checkout timeout or an unreachable
- * database answers 503 with `Retry-After`; anything else is a 500 carrying only the request id, while the log
- * gets the stack under the same id.
+ * The app-wide error handler, the one place error answers are rendered, all in the shape
+ * `{ error, requestId, issues? }`: a refusal (`HTTPException`, or a concept's `ConceptError`) answers with its
+ * status, sentence and headers; a pool checkout timeout or an unreachable database answers 503 with
+ * `Retry-After`; anything else is a 500 carrying only the request id, while the log gets the stack under
+ * the same id.
  */
 export function errorHandler(retryAfterSeconds = 1): ErrorHandler {
   return (err, c: Context) => {
+    const refused = asRefusal(err);
+    if (refused) {
+      log.debug("refused {method} {path} with {status}: {reason}", {
+        method: c.req.method,
+        path: c.req.path,
+        status: refused.status,
+        reason: refused.message,
+      });
+      return renderRefusal(c, refused);
+    }
     const id = (c.get("requestId") as string | undefined) ?? crypto.randomUUID();
-    if (err instanceof HTTPException) return err.getResponse();
     if (isTransientDbError(err)) {
       log.warn("database unavailable for {method} {path}: {error}", {
         method: c.req.method,

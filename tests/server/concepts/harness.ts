@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { type MongoClientOptions } from "mongodb";
 import { errorHandler, requestId } from "../../../src/server/request_context.ts";
+import { errorJson } from "../../../src/server/errors.ts";
 import { conceptRoutes } from "../../../src/server/concepts/mod.ts";
 import { type ConceptHarness, openConcepts } from "../../concepts/harness.ts";
 
@@ -35,7 +36,7 @@ export function mountApp(h: ConceptHarness): Hono {
   const app = new Hono<any>();
   app.use(requestId());
   app.route("/", conceptRoutes({ concepts: h.concepts }));
-  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => errorJson(c, 404, `No route for ${c.req.method} ${c.req.path}`));
   app.onError(errorHandler());
   return app;
 }
