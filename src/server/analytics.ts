@@ -44,7 +44,9 @@ const propertyKey = z.string()
   .min(1, "property names may not be empty")
   .max(100, "property names are at most 100 characters")
   .refine((key) => !key.startsWith("$"), "property names may not start with '$'")
-  .refine((key) => !key.includes("."), "property names may not contain '.'");
+  .refine((key) => !key.includes("."), "property names may not contain '.'")
+  // The database cannot store a field name holding NUL: refuse it here rather than fail at the writer.
+  .refine((key) => !key.includes("\0"), "property names may not contain the NUL character");
 
 const propertyValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   error: "must be a string, a number, a boolean or null",

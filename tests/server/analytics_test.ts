@@ -99,6 +99,8 @@ Deno.test("refusals name what was wrong and write nothing", async () => {
       ],
       ["$ key", json({ name: "a", properties: { $where: "1" } }), {}, 400, /properties\.\$where: .*'\$'/],
       ["dotted key", json({ name: "a", properties: { "a.b": 1 } }), {}, 400, /properties\.a\.b: .*'\.'/],
+      ["NUL in a key", json({ name: "a", properties: { "a\u0000b": 1 } }), {}, 400, /properties\.a.b: .*NUL/],
+      ["a body of null", "null", {}, 400, /\(body\)/],
       [
         "a token that is not valid",
         json({ name: "a" }),

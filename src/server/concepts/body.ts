@@ -43,18 +43,30 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
-/** Refuses (400) any key that starts with `$` or contains `.`, wherever it is. */
+const UNSAFE_KEY = "field names may not start with '$' or contain '.' or the NUL character";
+
+/** Refuses (400) any key that starts with `$` or contains `.` or NUL, wherever it is. */
 export function refuseOperatorKeys(body: unknown): void {
   const unsafe = findUnsafeKey(body);
   if (unsafe) {
-    throw refusal(400, `Field names may not start with '$' or contain '.': ${unsafe.path}`, {
-      issues: [{ field: unsafe.path, message: "field names may not start with '$' or contain '.'" }],
+    const shown = unsafe.path.replaceAll("\0", "\\0");
+    throw refusal(400, `Field names may not start with '$' or contain '.' or NUL: ${shown}`, {
+      issues: [{ field: unsafe.path, message: UNSAFE_KEY }],
     });
   }
 }
 
-/** The body validated by `schema`, or a 400 naming every field that is wrong. */
+/**
+ * The body validated by `schema`, or a 400 naming every field that is wrong. A body that is not a JSON
+ * object (`null`, an array, a number) is refused before the schema sees it, so no refinement ever runs on it.
+ */
 export function validate<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    const kind = body === null ? "null" : Array.isArray(body) ? "an array" : `a ${typeof body}`;
+    throw refusal(400, `The body must be a JSON object, not ${kind}.`, {
+      issues: [{ field: "(body)", message: "must be a JSON object" }],
+    });
+  }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issues = fieldIssues(result.error, "is not a field of this action");
