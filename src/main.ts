@@ -177,7 +177,7 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
     middleware: [usageTracking(writers.usage)],
     routes: [
       conceptRoutes({ concepts, onAction: ({ user }) => user && stats.invalidate(user) }),
-      analyticsRoutes(writers.analytics),
+      analyticsRoutes(writers.analytics, concepts.userAuth),
       statsRoutes(stats, concepts),
       calls.webhooks,
     ],
