@@ -53,7 +53,8 @@ export interface Config {
     metricsToken: string | undefined;
     corsOrigins: string[];
   };
-  log: { level: LogLevel; format: "pretty" | "json" };
+  /** `access`: one line per HTTP request (LOG_ACCESS, on by default). */
+  log: { level: LogLevel; format: "pretty" | "json"; access: boolean };
   shutdown: { timeoutMs: number; drainDelayMs: number };
   calls: {
     windowIntervalMs: number;
@@ -261,6 +262,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
     log: {
       level: oneOf(env, "LOG_LEVEL", ["trace", "debug", "info", "warning", "error", "fatal"], "info"),
       format: oneOf(env, "LOG_FORMAT", ["pretty", "json"], options.isTerminal ? "pretty" : "json"),
+      access: bool(env, "LOG_ACCESS", true),
     },
     shutdown: {
       timeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 1),
