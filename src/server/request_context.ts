@@ -31,6 +31,15 @@ export function requestId(): MiddlewareHandler<{ Variables: RequestVariables }> 
   };
 }
 
+/**
+ * The client's address as the socket shows it (`Deno.serve` hands it to Hono as `c.env`), or `unknown`
+ * when there is no socket (`app.request` in tests). Forwarded headers are not trusted: anyone can send them.
+ */
+export function clientAddress(c: Context): string {
+  const info = c.env as Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> | undefined;
+  return info?.remoteAddr?.hostname ?? "unknown";
+}
+
 const transientDbErrors = new Set([
   "MongoWaitQueueTimeoutError",
   "MongoServerSelectionError",

@@ -38,8 +38,11 @@ export interface ActionSpec {
   input: z.ZodObject;
   /** Whether the action needs `Authorization: Bearer <token>`; its `user` then comes from the token. */
   auth: boolean;
-  /** Runs the action with validated input; `caller` is set exactly when `auth` is. */
-  run(concepts: Concepts, input: unknown, caller: Caller | undefined): Promise<unknown>;
+  /**
+   * Runs the action with validated input; `caller` is set exactly when `auth` is. `from` is the client's
+   * address, for the login throttle.
+   */
+  run(concepts: Concepts, input: unknown, caller: Caller | undefined, from: string): Promise<unknown>;
 }
 
 function open<S extends z.ZodObject>(
@@ -47,7 +50,7 @@ function open<S extends z.ZodObject>(
   action: string,
   summary: string,
   input: S,
-  run: (concepts: Concepts, input: z.output<S>) => Promise<unknown>,
+  run: (concepts: Concepts, input: z.output<S>, from: string) => Promise<unknown>,
 ): ActionSpec {
   return {
     concept,
@@ -55,7 +58,7 @@ function open<S extends z.ZodObject>(
     summary,
     input,
     auth: false,
-    run: (concepts, i) => run(concepts, i as z.output<S>),
+    run: (concepts, i, _caller, from) => run(concepts, i as z.output<S>, from),
   };
 }
 
@@ -90,7 +93,7 @@ export const ACTIONS: readonly ActionSpec[] = [
     "login",
     "Exchange a username and password for a 30-day bearer token.",
     UserAuth.LoginInput,
-    (concepts, i) => concepts.userAuth.login(i),
+    (concepts, i, from) => concepts.userAuth.login(i, { from }),
   ),
   mine(
     "UserAuth",

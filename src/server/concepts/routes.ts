@@ -9,7 +9,8 @@ import { bodyLimit } from "hono/body-limit";
 import type { Concepts } from "../../concepts/mod.ts";
 import { requireUser, type UserVariables } from "../auth.ts";
 import { refusal } from "../errors.ts";
-import type { RequestVariables } from "../request_context.ts";
+import { clientAddress, type RequestVariables } from "../request_context.ts";
+import { accountThrottles, type AddressLimits } from "../throttle.ts";
 import { checkContentType, MAX_BODY_BYTES, readJson, refuseOperatorKeys, validate } from "./body.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
@@ -30,6 +31,8 @@ export interface ConceptRoutesOptions {
   concepts: Concepts;
   /** Called after each action that succeeded. */
   onAction?: (done: ActionDone) => void;
+  /** The per-address allowances of register and login; the defaults are the exported constants. */
+  throttle?: AddressLimits;
 }
 
 // Cheap refusals first, before the token is looked up or the body read: wrong method, then a declared
@@ -60,7 +63,7 @@ function runAction(spec: ActionSpec, options: ConceptRoutesOptions): Handler<Env
     const caller: Caller | undefined = spec.auth
       ? { user: c.var.user, token: c.var.sessionToken }
       : undefined;
-    const result = await spec.run(concepts, input, caller);
+    const result = await spec.run(concepts, input, caller, clientAddress(c));
     onAction?.({ concept: spec.concept, action: spec.action, user: caller?.user });
     return c.json(result as object);
   };
@@ -83,15 +86,16 @@ export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
   const document = buildOpenApi(ACTIONS);
   const person = requireUser<Env>(options.concepts.userAuth);
   const open: MiddlewareHandler<Env> = (_c, next) => next();
+  const throttles = accountThrottles(options.throttle);
+  const guards: Record<string, MiddlewareHandler<Env>> = {
+    "UserAuth/register": throttles.register,
+    "UserAuth/login": throttles.login,
+  };
   app.get("/api/openapi.json", (c) => c.json(document));
   for (const spec of ACTIONS) {
-    app.all(
-      `/api/${spec.concept}/${spec.action}`,
-      preflight(spec),
-      spec.auth ? person : open,
-      tooLarge,
-      runAction(spec, options),
-    );
+    const path = `${spec.concept}/${spec.action}`;
+    const guard = spec.auth ? person : guards[path] ?? open;
+    app.all(`/api/${path}`, preflight(spec), guard, tooLarge, runAction(spec, options));
   }
   app.all("/api/:concept{[A-Z][A-Za-z]*}/:action", (c) => {
     const { concept, action } = c.req.param();
