@@ -32,13 +32,25 @@ export function requestId(): MiddlewareHandler<{ Variables: RequestVariables }> 
 }
 
 /**
- * The client's address as the socket shows it (`Deno.serve` hands it to Hono as `c.env`), or `unknown`
- * when there is no socket (`app.request` in tests). Forwarded headers are not trusted: anyone can send them.
+ * The client's address: the socket's peer (`Deno.serve` hands it to Hono as `c.env`), or `unknown` when there
+ * is no socket (`app.request` in tests). When the peer is one of `trustedProxies`, `X-Forwarded-For` is read
+ * from the right, past every trusted hop, to the first address a trusted proxy saw; from anyone else the
+ * header is ignored, since a client can send whatever it likes there.
  */
-export function clientAddress(c: Context): string {
+export function clientAddress(c: Context, trustedProxies: ReadonlySet<string> = NO_PROXIES): string {
   const info = c.env as Partial<Deno.ServeHandlerInfo<Deno.NetAddr>> | undefined;
-  return info?.remoteAddr?.hostname ?? "unknown";
+  const peer = info?.remoteAddr?.hostname ?? "unknown";
+  if (!trustedProxies.has(peer)) return peer;
+  const hops = (c.req.header("x-forwarded-for") ?? "").split(",").map((hop) => hop.trim()).filter(Boolean);
+  let client = peer;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    client = hops[i].slice(0, 64);
+    if (!trustedProxies.has(client)) break;
+  }
+  return client;
 }
+
+const NO_PROXIES: ReadonlySet<string> = new Set();
 
 const transientDbErrors = new Set([
   "MongoWaitQueueTimeoutError",

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { expandIPv6 } from "hono/utils/ipaddr";
+import { isIP } from "node:net";
 import { LRUCache } from "lru-cache";
 import { refusal } from "./errors.ts";
-import { clientAddress } from "./request_context.ts";
 
 /** Register attempts one address may make per window. */
 export const REGISTER_PER_ADDRESS = 5;
@@ -25,6 +26,15 @@ export interface AddressLimits {
   loginFailuresPerAddress?: number;
   /** @default ADDRESS_WINDOW_MS */
   windowMs?: number;
+}
+
+/**
+ * The key an address is counted under: an IPv4 address as it is, an IPv6 address by its /64, the block one
+ * subscriber usually holds (counting each of its 2^64 addresses apart would throttle nothing).
+ */
+export function addressKey(address: string): string {
+  if (isIP(address) !== 6) return address;
+  return `${expandIPv6(address.toLowerCase()).split(":").slice(0, 4).join(":")}::/64`;
 }
 
 /**
@@ -73,8 +83,11 @@ function take(counter: WindowCounter, address: string, message: string): void {
   if (wait > 0) throw refusal(429, message, { headers: { "Retry-After": String(wait) } });
 }
 
-/** The two account throttles, as middleware for `UserAuth/register` and `UserAuth/login`. */
-export function accountThrottles(limits: AddressLimits = {}): {
+/**
+ * The two account throttles, as middleware for `UserAuth/register` and `UserAuth/login`; `clientKey` says
+ * who the client is (`addressKey` of `clientAddress`).
+ */
+export function accountThrottles(clientKey: (c: Context) => string, limits: AddressLimits = {}): {
   register: MiddlewareHandler;
   login: MiddlewareHandler;
 } {
@@ -87,23 +100,23 @@ export function accountThrottles(limits: AddressLimits = {}): {
   // The app's error handler renders a refusal before control returns to these, so `c.res` is final.
   return {
     register: async (c, next) => {
-      const address = clientAddress(c);
-      take(registers, address, "Too many accounts registered from your address; try again later.");
+      const key = clientKey(c);
+      take(registers, key, "Too many accounts registered from your address; try again later.");
       try {
         await next();
       } finally {
         // A taken username still counts: register must not become a way to probe names.
-        if (notCounted(c.res.status)) registers.refund(address);
+        if (notCounted(c.res.status)) registers.refund(key);
       }
     },
     login: async (c, next) => {
-      const address = clientAddress(c);
-      take(loginFailures, address, "Too many failed logins from your address; try again later.");
+      const key = clientKey(c);
+      take(loginFailures, key, "Too many failed logins from your address; try again later.");
       try {
         await next();
       } finally {
         // Counted as a failure up front; a success, or a request that never reached the password, is not.
-        if (c.res.status === 200 || notCounted(c.res.status)) loginFailures.refund(address);
+        if (c.res.status === 200 || notCounted(c.res.status)) loginFailures.refund(key);
       }
     },
   };

@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { type Handler, Hono, type MiddlewareHandler } from "hono";
+import { type Context, type Handler, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Concepts } from "../../concepts/mod.ts";
 import { requireUser, type UserVariables } from "../auth.ts";
 import { refusal } from "../errors.ts";
 import { clientAddress, type RequestVariables } from "../request_context.ts";
-import { accountThrottles, type AddressLimits } from "../throttle.ts";
+import { accountThrottles, addressKey, type AddressLimits } from "../throttle.ts";
 import { checkContentType, MAX_BODY_BYTES, readJson, refuseOperatorKeys, validate } from "./body.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
@@ -33,6 +33,8 @@ export interface ConceptRoutesOptions {
   onAction?: (done: ActionDone) => void;
   /** The per-address allowances of register and login; the defaults are the exported constants. */
   throttle?: AddressLimits;
+  /** Proxies whose `X-Forwarded-For` names the client (APP_TRUSTED_PROXIES). */
+  trustedProxies?: readonly string[];
 }
 
 // Cheap refusals first, before the token is looked up or the body read: wrong method, then a declared
@@ -54,7 +56,11 @@ const tooLarge = bodyLimit({
   },
 });
 
-function runAction(spec: ActionSpec, options: ConceptRoutesOptions): Handler<Env> {
+function runAction(
+  spec: ActionSpec,
+  options: ConceptRoutesOptions,
+  address: (c: Context) => string,
+): Handler<Env> {
   const { concepts, onAction } = options;
   return async (c) => {
     const body = await readJson(c);
@@ -63,7 +69,7 @@ function runAction(spec: ActionSpec, options: ConceptRoutesOptions): Handler<Env
     const caller: Caller | undefined = spec.auth
       ? { user: c.var.user, token: c.var.sessionToken }
       : undefined;
-    const result = await spec.run(concepts, input, caller, clientAddress(c));
+    const result = await spec.run(concepts, input, caller, address(c));
     onAction?.({ concept: spec.concept, action: spec.action, user: caller?.user });
     return c.json(result as object);
   };
@@ -86,7 +92,10 @@ export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
   const document = buildOpenApi(ACTIONS);
   const person = requireUser<Env>(options.concepts.userAuth);
   const open: MiddlewareHandler<Env> = (_c, next) => next();
-  const throttles = accountThrottles(options.throttle);
+  const proxies = new Set(options.trustedProxies ?? []);
+  // One key per client for both the in-memory throttles and the login counters in the database.
+  const address = (c: Context) => addressKey(clientAddress(c, proxies));
+  const throttles = accountThrottles(address, options.throttle);
   const guards: Record<string, MiddlewareHandler<Env>> = {
     "UserAuth/register": throttles.register,
     "UserAuth/login": throttles.login,
@@ -95,7 +104,7 @@ export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
   for (const spec of ACTIONS) {
     const path = `${spec.concept}/${spec.action}`;
     const guard = spec.auth ? person : guards[path] ?? open;
-    app.all(`/api/${path}`, preflight(spec), guard, tooLarge, runAction(spec, options));
+    app.all(`/api/${path}`, preflight(spec), guard, tooLarge, runAction(spec, options, address));
   }
   app.all("/api/:concept{[A-Z][A-Za-z]*}/:action", (c) => {
     const { concept, action } = c.req.param();

@@ -32,11 +32,14 @@ export interface ApiResponse {
 }
 
 /** The app as `src/server/app.ts` builds it, minus health, CORS and metrics. */
-export function mountApp(h: ConceptHarness, throttle?: AddressLimits): Hono {
+export function mountApp(
+  h: ConceptHarness,
+  routeOptions: { throttle?: AddressLimits; trustedProxies?: string[] } = {},
+): Hono {
   // deno-lint-ignore no-explicit-any
   const app = new Hono<any>();
   app.use(requestId());
-  app.route("/", conceptRoutes({ concepts: h.concepts, throttle }));
+  app.route("/", conceptRoutes({ concepts: h.concepts, ...routeOptions }));
   app.notFound((c) => errorJson(c, 404, `No route for ${c.req.method} ${c.req.path}`));
   app.onError(errorHandler());
   return app;
@@ -44,10 +47,15 @@ export function mountApp(h: ConceptHarness, throttle?: AddressLimits): Hono {
 
 /** Opens a database, the concepts and the app. */
 export async function openApi(
-  options: { tokenCacheMs?: number; clientOptions?: MongoClientOptions; throttle?: AddressLimits } = {},
+  options: {
+    tokenCacheMs?: number;
+    clientOptions?: MongoClientOptions;
+    throttle?: AddressLimits;
+    trustedProxies?: string[];
+  } = {},
 ): Promise<ApiHarness> {
   const h = await openConcepts(options);
-  const app = mountApp(h, options.throttle);
+  const app = mountApp(h, { throttle: options.throttle, trustedProxies: options.trustedProxies });
   const accounts = new Map<string, { token: string; user: string }>();
   const send = async (path: string, init: RequestInit, from?: string): Promise<ApiResponse> => {
     // What Deno.serve hands the app as `c.env`: the client's address.

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { FREE_ATTEMPTS } from "../../../src/concepts/UserAuth/mod.ts";
-import { REGISTER_PER_ADDRESS } from "../../../src/server/throttle.ts";
+import { loadConfig } from "../../../src/config.ts";
+import { addressKey, REGISTER_PER_ADDRESS } from "../../../src/server/throttle.ts";
 import { type ApiResponse, openApi } from "./harness.ts";
 
 const OWNER = "198.51.100.10";
@@ -117,6 +118,47 @@ Deno.test("a burst of parallel registers from one address gets no more than the 
     );
     assert.equal(statuses.filter((s) => s === 200).length, REGISTER_PER_ADDRESS, String(statuses));
     assert.equal(statuses.filter((s) => s === 429).length, 3, String(statuses));
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("the client is the socket's peer, or what a trusted proxy forwarded; IPv6 counts by /64", async () => {
+  const proxy = "10.0.0.2";
+  const config = loadConfig({ APP_TRUSTED_PROXIES: `${proxy}, 10.0.0.3` }, { isTerminal: false });
+  assert.deepEqual(config.http.trustedProxies, [proxy, "10.0.0.3"]);
+  assert.throws(
+    () => loadConfig({ APP_TRUSTED_PROXIES: "proxy.local" }, { isTerminal: false }),
+    /APP_TRUSTED/,
+  );
+  assert.equal(addressKey("2001:db8:1:2:aaaa::1"), "2001:0db8:0001:0002::/64");
+  assert.equal(addressKey("203.0.113.5"), "203.0.113.5");
+
+  const h = await openApi({ trustedProxies: config.http.trustedProxies });
+  try {
+    let n = 0;
+    const register = (from: string, forwardedFor?: string) =>
+      h.send("UserAuth/register", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
+        },
+        body: JSON.stringify({ username: `client-${n++}`, password: "a good password" }),
+      }, from);
+    const fill = async (send: () => Promise<ApiResponse>) => {
+      for (let i = 0; i < REGISTER_PER_ADDRESS; i++) {
+        assert.equal((await send()).status, 200, `register ${i + 1}`);
+      }
+      return await send();
+    };
+    // Through the trusted proxy, each client has its own allowance (a spoofed hop on the left is skipped).
+    assertThrottled(await fill(() => register(proxy, "198.18.0.1, 203.0.113.5")), /your address/);
+    assert.equal((await register(proxy, "203.0.113.6")).status, 200);
+    // From anyone else the header is ignored: a new forwarded address each time does not help.
+    assertThrottled(await fill(() => register(STRANGER, `198.18.0.${n}`)), /your address/);
+    // Every address of one IPv6 /64 shares one allowance.
+    assertThrottled(await fill(() => register(`2001:db8:0:7::${n.toString(16)}`)), /your address/);
   } finally {
     await h.close();
   }
