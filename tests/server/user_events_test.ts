@@ -1,6 +1,6 @@
 /**
  * Through the real app (`src/main.ts` as a child process): the usage and analytics events of a request
- * made with a person's token carry that person's id, and anonymous ones carry none.
+ * made with a person's token carry that person's id, and anonymous ones carry none; so does its access line.
  */
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
@@ -40,6 +40,21 @@ Deno.test("usage and analytics events carry the id of the person whose token the
     assert.deepEqual(byRoute("/api/analytics/track").sort(), [user, undefined]);
     assert.deepEqual(byRoute("/api/JournalEntry/_getEntries"), [user]);
     assert.deepEqual(byRoute("/api/UserAuth/register"), [undefined]);
+
+    // One access line per request, in the JSON log, with the same person and never the token.
+    const access = server.logs().filter((line) => line.logger === "zien.http.access");
+    assert.deepEqual(access.map((line) => [line.method, line.route, line.status, line.user]), [
+      ["POST", "/api/UserAuth/register", 200, undefined],
+      ["POST", "/api/UserAuth/login", 200, undefined],
+      ["POST", "/api/UserAuth/_getUser", 200, user],
+      ["POST", "/api/analytics/track", 202, user],
+      ["POST", "/api/analytics/track", 202, undefined],
+      ["POST", "/api/JournalEntry/_getEntries", 200, user],
+    ]);
+    assert.ok(
+      access.every((line) => typeof line.durationMs === "number" && typeof line.requestId === "string"),
+    );
+    assert.ok(!JSON.stringify(server.logs()).includes(token), "the token reached the log");
   } finally {
     await client.close();
     await server.kill();
