@@ -176,8 +176,12 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
     isShuttingDown: () => lifecycle.shuttingDown,
     middleware: [usageTracking(writers.usage)],
     routes: [
-      conceptRoutes({ concepts, onAction: ({ user }) => user && stats.invalidate(user) }),
-      analyticsRoutes(writers.analytics),
+      conceptRoutes({
+        concepts,
+        onAction: ({ user }) => user && stats.invalidate(user),
+        trustedProxies: config.http.trustedProxies,
+      }),
+      analyticsRoutes(writers.analytics, concepts.userAuth),
       statsRoutes(stats, concepts),
       calls.webhooks,
     ],

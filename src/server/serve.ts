@@ -45,6 +45,7 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
   }
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
+    accessLog: config.log.access,
     middleware: [httpMetrics(observability.metrics), ...parts.middleware ?? []],
     health: {
       adminToken,
