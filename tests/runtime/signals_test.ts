@@ -1,7 +1,11 @@
 /**
- * Signals: a second one forces the exit, and the shutdown deadline is honoured.
+ * Signals: copies of one signal sent to the whole process group of `deno task start` (a terminal's Ctrl-C,
+ * systemd's KillMode=control-group) count as one and stop it gracefully; a deliberate second one later
+ * forces the exit; the shutdown deadline is honoured.
  */
 import assert from "node:assert/strict";
+import { MongoClient } from "mongodb";
+import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/lifecycle.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { dump, spawnServer } from "../helpers/server_process.ts";
 import { appConnections } from "../helpers/runtime.ts";
@@ -20,6 +24,9 @@ Deno.test("a second signal exits at once", async () => {
     const ready = await fetch(`${server.baseUrl}/health/ready`);
     assert.equal(ready.status, 503, "readiness answers 503 while draining");
     assert.deepEqual(await ready.json(), { status: "unavailable", reason: "shutting down" });
+    // A deliberate second Ctrl-C comes later than the group's copies of the first.
+    const firstAt = Date.now();
+    await waitFor(() => Date.now() - firstAt > DUPLICATE_SIGNAL_WINDOW_MS, { what: "the duplicate window" });
     const before = Date.now();
     server.signal("SIGINT");
     assert.equal(await server.exited, 1, dump(server));
@@ -52,3 +59,68 @@ Deno.test("past SHUTDOWN_TIMEOUT_MS it logs what is pending, force-closes and ex
     await devdb.stop();
   }
 });
+
+const TRIALS = 4;
+const SENDERS = 6;
+
+/** Sends analytics events until the server stops answering; returns the ids it answered 202. */
+async function sendEvents(baseUrl: string, sender: number, acknowledged: string[]): Promise<void> {
+  for (let n = 0;; n++) {
+    const id = `${sender}-${n}`;
+    let response: Response;
+    try {
+      response = await fetch(`${baseUrl}/api/analytics/track`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "group_signal", properties: { id } }),
+      });
+    } catch {
+      return; // The listener closed.
+    }
+    await response.body?.cancel();
+    if (response.status === 202) acknowledged.push(id);
+    else if (response.status !== 503) throw new Error(`event ${id}: unexpected ${response.status}`);
+    else return;
+  }
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`${signal} to the process group of deno task start under load: exit 0, every 202 stored`, async () => {
+    const devdb = await startDevDb();
+    const client = new MongoClient(devdb.url);
+    let copiesSeen = 0;
+    try {
+      for (let trial = 1; trial <= TRIALS; trial++) {
+        const dbName = `group_${signal.toLowerCase()}_${trial}`;
+        const server = await spawnServer({ env: { MONGODB_URL: devdb.url, DB_NAME: dbName }, viaTask: true });
+        try {
+          const acknowledged: string[] = [];
+          const senders = Array.from(
+            { length: SENDERS },
+            (_, i) => sendEvents(server.baseUrl, i, acknowledged),
+          );
+          await waitFor(() => acknowledged.length >= 200, { what: `trial ${trial}: 200 events accepted` });
+          await server.signalGroup(signal);
+          await Promise.all(senders);
+          assert.equal(await server.exited, 0, `trial ${trial}:\n${dump(server)}`);
+          const stored = await client.db(dbName).collection("analytics_events")
+            .distinct("properties.id", { name: "group_signal" });
+          const missing = acknowledged.filter((id) => !stored.includes(id));
+          assert.deepEqual(missing, [], `trial ${trial}: events answered 202 but never stored`);
+          if (server.logs().some((l) => /the group's copy of the first/.test(l.message))) copiesSeen++;
+          assert.ok(
+            !server.logs().some((l) => /exiting now/.test(l.message)),
+            `trial ${trial}: the group's copies were taken as a second signal:\n${dump(server)}`,
+          );
+        } finally {
+          await server.kill();
+        }
+      }
+      // Proof that the scenario happened: the app got deno task's forwarded copy besides its own.
+      assert.ok(copiesSeen > 0, "no trial saw a second copy of the signal");
+    } finally {
+      await client.close();
+      await devdb.stop();
+    }
+  });
+}
