@@ -183,7 +183,12 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
     ],
   });
   listeningAt = loopbackBaseUrl(server.addr);
-  lifecycle.add("http", "http server", () => server.shutdown());
+  // Requests in flight get at most half of what is left, so the workers, flushers and client get the rest.
+  lifecycle.add(
+    "http",
+    "http server",
+    (deadline) => server.shutdown(Date.now() + (deadline - Date.now()) / 2),
+  );
   // The ticks in flight finish first; then the leases still held go back and the provider closes, before
   // the flushers write the call events that produced.
   lifecycle.add("workers", "call workers", async () => {

@@ -5,6 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { Db } from "mongodb";
+import { Gauge } from "prom-client";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { createApp, type RouteModule } from "./app.ts";
@@ -16,9 +17,15 @@ const log = getLogger(["http"]);
 /** A running HTTP server. */
 export interface RunningServer {
   addr: Deno.NetAddr;
-  /** Stops accepting, and resolves once the requests in flight have been answered. */
-  shutdown(): Promise<void>;
+  /**
+   * Answers new requests 503 with Retry-After, waits (until `waitUntil`, epoch ms) for the requests in
+   * flight to be answered, bodies still uploading included, then stops accepting and closes the connections.
+   */
+  shutdown(waitUntil?: number): Promise<void>;
 }
+
+/** The seconds a client is asked to wait when the server is stopping: another instance, or this one restarted. */
+const CLOSING_RETRY_AFTER_S = 1;
 
 /** What the server serves. */
 export interface ServerParts {
@@ -43,9 +50,14 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
     adminToken = crypto.randomUUID().replaceAll("-", "");
     log.warn("ADMIN_TOKEN is not set; this run's admin token is {adminToken}", { adminToken });
   }
+  let closing = false;
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
-    middleware: [httpMetrics(observability.metrics), ...parts.middleware ?? []],
+    middleware: [
+      refuseWhileClosing(() => closing),
+      httpMetrics(observability.metrics),
+      ...parts.middleware ?? [],
+    ],
     health: {
       adminToken,
       isShuttingDown: parts.isShuttingDown,
@@ -54,13 +66,68 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
     },
     routes: [metricsRoute(observability.metrics, { token: config.http.metricsToken }), ...parts.routes],
   });
+  // Deno's server.shutdown() ends the body stream of a request still uploading (the handler then reads a
+  // truncated body, 400, or a closed resource, 500), so the requests in flight finish before it is called.
+  const inFlight = new Set<Promise<void>>();
+  const handler = async (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    const done = Promise.withResolvers<void>();
+    inFlight.add(done.promise);
+    try {
+      return await app.fetch(request, info);
+    } finally {
+      inFlight.delete(done.promise);
+      done.resolve();
+    }
+  };
+  new Gauge({
+    name: "http_server_active_requests",
+    help: "HTTP requests being handled, this scrape included (a shutdown waits for them).",
+    registers: [observability.metrics.registry],
+    collect() {
+      this.set(inFlight.size);
+    },
+  });
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     hostname: config.http.host,
     port: config.http.port,
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
-  }, app.fetch);
-  return listening.promise.then((addr) => ({ addr, shutdown: () => server.shutdown() }));
+  }, handler);
+  const shutdown = async (waitUntil = Number.POSITIVE_INFINITY) => {
+    closing = true;
+    await settledBy([...inFlight], waitUntil);
+    if (inFlight.size > 0) {
+      log.warn("{count} request(s) still in flight at the deadline", { count: inFlight.size });
+    }
+    await server.shutdown();
+  };
+  return listening.promise.then((addr) => ({ addr, shutdown }));
+}
+
+/** New requests while stopping: 503 with Retry-After, and the connection closed so the client reconnects. */
+function refuseWhileClosing(isClosing: () => boolean): MiddlewareHandler {
+  return async (c, next) => {
+    if (!isClosing()) return await next();
+    c.header("Retry-After", String(CLOSING_RETRY_AFTER_S));
+    c.header("Connection", "close");
+    return c.json(
+      { error: "The server is shutting down; retry shortly.", requestId: c.get("requestId") },
+      503,
+    );
+  };
+}
+
+/** Resolves once every promise has settled, or at `deadline` (epoch ms), whichever is first. */
+async function settledBy(promises: Promise<unknown>[], deadline: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    if (Number.isFinite(deadline)) timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  try {
+    await Promise.race([Promise.allSettled(promises), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function pingWithin(db: Db, timeoutMs: number): Promise<void> {

@@ -124,3 +124,84 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     }
   });
 }
+
+async function activeRequests(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return Number(/^http_server_active_requests (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+/** Sends a request's headers and the first half of its body at once, the rest only after `beforeRest`. */
+async function trickledRequest(
+  baseUrl: string,
+  path: string,
+  body: string,
+  beforeRest: () => Promise<void>,
+): Promise<string> {
+  const { hostname, port } = new URL(baseUrl);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const encoder = new TextEncoder();
+  const write = async (text: string) => {
+    const bytes = encoder.encode(text);
+    for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+  };
+  try {
+    const half = Math.floor(body.length / 2);
+    await write(
+      `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${encoder.encode(body).length}\r\nConnection: close\r\n\r\n${body.slice(0, half)}`,
+    );
+    await beforeRest();
+    try {
+      for (const char of body.slice(half)) await write(char);
+    } catch (err) {
+      // The server may answer (and close) before the body is complete; its answer is what counts.
+      if (!(err instanceof Deno.errors.BrokenPipe || err instanceof Deno.errors.ConnectionReset)) throw err;
+    }
+    let response = "";
+    const decoder = new TextDecoder();
+    const buffer = new Uint8Array(16_384);
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+      response += decoder.decode(buffer.subarray(0, n), { stream: true });
+    }
+    return response;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("a request body still uploading at SIGTERM gets 200 or 503 with Retry-After, never 500 or 400", async () => {
+  const devdb = await startDevDb();
+  try {
+    const requests = [
+      ["/api/analytics/track", JSON.stringify({ name: "in_flight", properties: { pad: "x".repeat(200) } })],
+      [
+        "/api/UserAuth/register",
+        JSON.stringify({ username: "uploading", password: "correct horse battery" }),
+      ],
+    ];
+    for (const [path, body] of requests) {
+      const server = await spawnServer({ env: { MONGODB_URL: devdb.url } });
+      try {
+        const response = await trickledRequest(server.baseUrl, path, body, async () => {
+          // The request is in the server's hands (besides the scrape itself) before the signal is sent.
+          await waitFor(async () => (await activeRequests(server.baseUrl)) >= 2, {
+            what: "the upload to reach its handler",
+          });
+          server.signal("SIGTERM");
+          await waitFor(() => server.logs().some((l) => l.message === "SIGTERM received: shutting down"), {
+            what: "the signal to be seen",
+          });
+        });
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
+        assert.ok([200, 202, 503].includes(status), `${path}: ${response}\n${dump(server)}`);
+        if (status === 503) assert.match(response, /^retry-after: \d+/im, response);
+        assert.equal(await server.exited, 0, dump(server));
+        assert.ok(!/BadResource|Cannot read body/.test(dump(server)), dump(server));
+      } finally {
+        await server.kill();
+      }
+    }
+  } finally {
+    await devdb.stop();
+  }
+});
