@@ -54,6 +54,8 @@ export interface Config {
     corsOrigins: string[];
   };
   log: { level: LogLevel; format: "pretty" | "json" };
+  /** Development mode (no MONGODB_URL): the folder of the embedded devdb's data and the admin token file. */
+  dev: { dataDir: string };
   shutdown: { timeoutMs: number; drainDelayMs: number };
   calls: {
     windowIntervalMs: number;
@@ -262,6 +264,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
       level: oneOf(env, "LOG_LEVEL", ["trace", "debug", "info", "warning", "error", "fatal"], "info"),
       format: oneOf(env, "LOG_FORMAT", ["pretty", "json"], options.isTerminal ? "pretty" : "json"),
     },
+    dev: { dataDir: (text(env, "DEV_DATA_DIR") ?? ".data").replace(/\/+$/, "") },
     shutdown: {
       timeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 1),
       drainDelayMs: int(env, "SHUTDOWN_DRAIN_DELAY_MS", 0, 0),

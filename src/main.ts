@@ -17,6 +17,7 @@ import {
   connectWithRetry,
   createEventWriters,
   createMongoClient,
+  EmbeddedDevDbError,
   type EventWriters,
   hostCount,
   instanceAppName,
@@ -54,16 +55,25 @@ function readConfig(): Config {
   }
 }
 
-async function databaseUrl(config: Config, lifecycle: Lifecycle): Promise<string> {
+/** The database to use: MONGODB_URL, or the embedded devdb started now; null if it could not start. */
+async function databaseUrl(config: Config, lifecycle: Lifecycle): Promise<string | null> {
   if (config.mongodbUrl !== undefined) return config.mongodbUrl;
-  const devdb = await startEmbeddedDevDb({ dataDir: ".data/devdb" });
+  const dataDir = `${config.dev.dataDir}/devdb`;
+  let devdb;
+  try {
+    devdb = await startEmbeddedDevDb({ dataDir });
+  } catch (err) {
+    if (!(err instanceof EmbeddedDevDbError)) throw err;
+    log.fatal("the embedded devdb cannot start: {message}", { message: err.message });
+    // Another `deno task start` (or `deno task devdb`) owns the data: a setup to change, not a crash.
+    await lifecycle.shutdown(err.reason === "DataDirInUseError" ? EXIT_CONFIG : 1);
+    return null;
+  }
   lifecycle.add("devdb", "embedded devdb", () => devdb.stop());
-  log.info(
-    "development mode: MONGODB_URL is not set, so the embedded devdb serves {url} (data in .data/devdb)",
-    {
-      url: devdb.url,
-    },
-  );
+  log.info("development mode: MONGODB_URL is not set, so the embedded devdb serves {url} (data in {dir})", {
+    url: devdb.url,
+    dir: dataDir,
+  });
   return devdb.url;
 }
 
@@ -91,6 +101,7 @@ async function startEventWriters(
 /** The one client, watched from before its first connection, connected with backoff; null if start-up ended. */
 async function connectDatabase(config: Config, lifecycle: Lifecycle) {
   const url = await databaseUrl(config, lifecycle);
+  if (url === null) return null;
   const budget = connectionBudget({
     appInstances: config.budget.appInstances,
     hosts: hostCount(url),

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { startDevDb } from "../../src/devdb/mod.ts";
-import { dump, spawnServer, waitUntilReady } from "../helpers/server_process.ts";
+import { dump, type ServerProcess, spawnServer, waitUntilReady } from "../helpers/server_process.ts";
 import { appConnections, freePort } from "../helpers/runtime.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -127,5 +127,70 @@ Deno.test("attempts exhausted: exit 1 with a message that says what was tried, c
     assert.ok(!everything.includes("Sup3rSecret"), "the password reached a log");
   } finally {
     await server.kill();
+  }
+});
+
+/** The app's own pid and its embedded devdb's port, from the log lines of a server in development mode. */
+function embeddedOwner(server: ServerProcess): { pid: number; port: number } {
+  const messages = server.logs().map((l) => l.message);
+  const pid = Number(
+    messages.map((m) => /ready on .* as zien-backend:[^:]+:(\d+)/.exec(m)?.[1]).find(Boolean),
+  );
+  const port = Number(
+    messages.map((m) => /embedded devdb serves mongodb:\/\/127\.0\.0\.1:(\d+)/.exec(m)?.[1])
+      .find(Boolean),
+  );
+  return { pid, port };
+}
+
+Deno.test("two deno task start in one checkout: the second refuses at once naming the first; so does deno task devdb", async () => {
+  const dataDir = `.data/tmp/two-${crypto.randomUUID()}`;
+  const env = { DEV_DATA_DIR: dataDir, ADMIN_TOKEN: "admin" };
+  const first = await spawnServer({ env, viaTask: true });
+  try {
+    const owner = embeddedOwner(first);
+    assert.ok(owner.pid > 0 && owner.port > 0, dump(first));
+    const startedAt = Date.now();
+    const second = await spawnServer({ env, viaTask: true, waitReady: false });
+    try {
+      assert.equal(await second.exited, 78, dump(second));
+      assert.ok(Date.now() - startedAt < 15_000, "the second instance should refuse at once");
+      const fatal = second.logs().find((l) => l.level === "FATAL");
+      assert.ok(fatal, dump(second));
+      assert.match(
+        fatal.message,
+        new RegExp(`in use by process ${owner.pid} \\(devdb port ${owner.port}\\)`),
+      );
+      assert.match(fatal.message, new RegExp(`deno task devdb --data-dir ${dataDir}`));
+      assert.match(fatal.message, new RegExp(`MONGODB_URL=mongodb://127\\.0\\.0\\.1:${owner.port}/`));
+    } finally {
+      await second.kill();
+    }
+    const devdb = await new Deno.Command("deno", {
+      args: ["task", "--quiet", "devdb", "--data-dir", `${dataDir}/devdb`],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).output();
+    const devdbErr = new TextDecoder().decode(devdb.stderr);
+    assert.equal(devdb.code, 78, devdbErr);
+    assert.match(devdbErr, new RegExp(`in use by process ${owner.pid} \\(devdb port ${owner.port}\\)`));
+    assert.match(devdbErr, /MONGODB_URL=/);
+
+    // The first one dies without releasing anything: its lock goes with it, and the next start takes over.
+    await first.signalGroup("SIGKILL");
+    await first.exited;
+    const third = await spawnServer({ env, viaTask: true });
+    try {
+      const lock = JSON.parse(await Deno.readTextFile(`${dataDir}/devdb/devdb.lock`));
+      assert.equal(lock.pid, embeddedOwner(third).pid, "the new instance holds the lock");
+      third.signal("SIGTERM");
+      assert.equal(await third.exited, 0, dump(third));
+    } finally {
+      await third.kill();
+    }
+  } finally {
+    await first.kill();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 });
