@@ -24,6 +24,9 @@ export interface RunningServer {
   shutdown(waitUntil?: number): Promise<void>;
 }
 
+/** The file, in the development data folder, that holds a generated admin token. */
+const ADMIN_TOKEN_FILE = "admin-token";
+
 /** The seconds a client is asked to wait when the server is stopping: another instance, or this one restarted. */
 const CLOSING_RETRY_AFTER_S = 1;
 
@@ -40,16 +43,12 @@ export interface ServerParts {
 }
 
 /**
- * Builds the app and serves it on `HOST:PORT`. When `ADMIN_TOKEN` is unset, a random one is made and
- * logged once, so the admin routes are never open.
+ * Builds the app and serves it on `HOST:PORT`. The admin routes are never open: without `ADMIN_TOKEN` they
+ * are off in production, and in development a random token is written to a file only this user can read.
  */
-export function startServer(parts: ServerParts): Promise<RunningServer> {
+export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const { config, observability, db } = parts;
-  let adminToken = config.http.adminToken;
-  if (adminToken === undefined) {
-    adminToken = crypto.randomUUID().replaceAll("-", "");
-    log.warn("ADMIN_TOKEN is not set; this run's admin token is {adminToken}", { adminToken });
-  }
+  const adminToken = await adminTokenFor(config);
   let closing = false;
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
@@ -102,6 +101,29 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
     await server.shutdown();
   };
   return listening.promise.then((addr) => ({ addr, shutdown }));
+}
+
+/** The admin token to require: ADMIN_TOKEN, one written to a 0600 file in development, or none (routes off). */
+async function adminTokenFor(config: Config): Promise<string | undefined> {
+  if (config.http.adminToken !== undefined) return config.http.adminToken;
+  if (config.mongodbUrl !== undefined) {
+    log.warn(
+      "ADMIN_TOKEN is not set, so the admin routes (/api/health/connections) are off; set it to turn them on",
+    );
+    return undefined;
+  }
+  const token = crypto.randomUUID().replaceAll("-", "");
+  const path = `${config.dev.dataDir}/${ADMIN_TOKEN_FILE}`;
+  await Deno.mkdir(config.dev.dataDir, { recursive: true });
+  // Removed first: `mode` applies only to a file being created, and an older copy may be readable by others.
+  await Deno.remove(path).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+  await Deno.writeTextFile(path, `${token}\n`, { createNew: true, mode: 0o600 });
+  log.warn("ADMIN_TOKEN is not set; this run's admin token is in {path} (readable by this user only)", {
+    path,
+  });
+  return token;
 }
 
 /** New requests while stopping: 503 with Retry-After, and the connection closed so the client reconnects. */

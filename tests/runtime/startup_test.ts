@@ -194,3 +194,49 @@ Deno.test("two deno task start in one checkout: the second refuses at once namin
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("without ADMIN_TOKEN in development the token goes to a 0600 file under .data, never to a log", async () => {
+  const dataDir = `.data/tmp/token-${crypto.randomUUID()}`;
+  const server = await spawnServer({ env: { DEV_DATA_DIR: dataDir } });
+  try {
+    const path = `${dataDir}/admin-token`;
+    assert.ok(server.logs().some((l) => l.message.includes(`admin token is in ${path}`)), dump(server));
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600, "only this user may read the token file");
+    const token = (await Deno.readTextFile(path)).trim();
+    assert.match(token, /^[0-9a-f]{32}$/);
+    const admin = await fetch(`${server.baseUrl}/api/health/connections`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(admin.status, 200, await admin.text());
+    server.signal("SIGTERM");
+    assert.equal(await server.exited, 0, dump(server));
+    assert.ok(!(JSON.stringify(server.logs()) + server.stderr()).includes(token), "the token reached a log");
+  } finally {
+    await server.kill();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("without ADMIN_TOKEN in production (MONGODB_URL set) the admin routes are off and the log says how to turn them on", async () => {
+  const devdb = await startDevDb();
+  const dataDir = `.data/tmp/token-${crypto.randomUUID()}`;
+  const server = await spawnServer({ env: { MONGODB_URL: devdb.url, DEV_DATA_DIR: dataDir } });
+  try {
+    const warning = server.logs().find((l) => /ADMIN_TOKEN is not set/.test(l.message));
+    assert.ok(warning, dump(server));
+    assert.match(warning.message, /admin routes .* are off; set it to turn them on/);
+    for (const authorization of [undefined, "Bearer ", "Bearer undefined"]) {
+      const response = await fetch(`${server.baseUrl}/api/health/connections`, {
+        headers: authorization ? { authorization } : {},
+      });
+      await response.body?.cancel();
+      assert.equal(response.status, 404, `admin route answered ${response.status}`);
+    }
+    await assert.rejects(Deno.stat(`${dataDir}/admin-token`), Deno.errors.NotFound);
+    server.signal("SIGTERM");
+    assert.equal(await server.exited, 0, dump(server));
+  } finally {
+    await server.kill();
+    await devdb.stop();
+  }
+});
