@@ -9,8 +9,9 @@
  * ```
  * @module
  */
+import { MongoClient } from "mongodb";
 import { z } from "zod";
-import { redactUrl } from "./redact.ts";
+import { redactText, redactUrl } from "./redact.ts";
 import type { LogLevel } from "./log.ts";
 
 /** The exit code for a configuration error (EX_CONFIG in sysexits.h). */
@@ -129,8 +130,14 @@ function mongodbUrl(env: Env): string | undefined {
   const name = env.MONGODB_URL !== undefined && env.MONGODB_URL !== "" ? "MONGODB_URL" : "MONGODB_URI";
   const raw = text(env, name);
   if (raw === undefined) return undefined;
-  if (!/^mongodb(\+srv)?:\/\/[^/?#]+/.test(raw)) {
-    throw new ConfigError(name, redactUrl(raw), "a mongodb:// or mongodb+srv:// URL with a host");
+  const allowed = "a mongodb:// or mongodb+srv:// URL with a host";
+  if (!/^mongodb(\+srv)?:\/\//.test(raw)) throw new ConfigError(name, redactUrl(raw), allowed);
+  try {
+    // The driver's own parser, as the client will use it (hosts, options, SRV rules); it does no I/O.
+    new MongoClient(raw);
+  } catch (err) {
+    const reason = redactText(err instanceof Error ? err.message : String(err));
+    throw new ConfigError(name, redactUrl(raw), `${allowed} that the driver accepts (${reason})`);
   }
   return raw;
 }

@@ -104,3 +104,30 @@ Deno.test("a refused URL never shows its credentials", () => {
   assert.ok(!caught.message.includes("hunter2"), caught.message);
   assert.ok(!caught.message.includes("admin"), caught.message);
 });
+
+Deno.test("MONGODB_URL is parsed by the driver's own parser: malformed ones are refused, credentials redacted", () => {
+  const cases: [string, RegExp][] = [
+    ["mongodb://zien:hunter2@/zien", /host list are required/],
+    ["mongodb://zien:hunter2@", /host list are required/],
+    ["mongodb+srv://zien:hunter2@a.example,b.example/", /multiple service names/],
+    ["mongodb://zien:hunter2@db.example/?maxPoolSize=lots", /maxPoolSize/],
+    ["mongodb://zien:hunter2@db.example/?noSuchOption=1", /not supported/],
+  ];
+  for (const [url, reason] of cases) {
+    let caught: unknown;
+    try {
+      load({ MONGODB_URL: url });
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof ConfigError, `${url}: expected a ConfigError, got ${caught}`);
+    assert.equal(caught.variable, "MONGODB_URL");
+    assert.match(caught.message, /^Invalid MONGODB_URL="mongodb(\+srv)?:\/\/<credentials>@/);
+    assert.match(caught.message, reason);
+    assert.ok(!caught.message.includes("hunter2"), caught.message);
+  }
+  assert.equal(
+    load({ MONGODB_URL: "mongodb://10.0.0.5:27017/zien" }).mongodbUrl,
+    "mongodb://10.0.0.5:27017/zien",
+  );
+});

@@ -16,12 +16,18 @@ Deno.test("a bad value exits 78 with one line naming the variable, the value and
     [{ DB_MIN_POOL_SIZE: "20", DB_MAX_POOL_SIZE: "5" }, /Invalid DB_MIN_POOL_SIZE="20": expected at most/],
     [{ MONGODB_URL: "redis://user:pw@h" }, /Invalid MONGODB_URL="redis:\/\/<credentials>@h"/],
     [{ DB_SOCKET_TIMEOUT_MS: "-5" }, /Invalid DB_SOCKET_TIMEOUT_MS="-5"/],
+    // Credentials but no host: the driver's own parser refuses it before anything connects.
+    [
+      { MONGODB_URL: "mongodb://zien:Sup3rSecret@/zien" },
+      /^zien: Invalid MONGODB_URL="mongodb:\/\/<credentials>@\/zien": expected .*host list are required/m,
+    ],
   ];
   for (const [env, expected] of cases) {
     const server = await spawnServer({ env, waitReady: false });
     try {
       assert.equal(await server.exited, 78, dump(server));
       assert.match(server.stderr(), expected);
+      assert.ok(!server.stderr().includes("Sup3rSecret"), server.stderr());
     } finally {
       await server.kill();
     }
