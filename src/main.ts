@@ -7,6 +7,7 @@
  * @module
  */
 import type { Db } from "mongodb";
+import { ConnectionString } from "mongodb-connection-string-url";
 import { type Config, ConfigError, EXIT_CONFIG, loadConfig } from "./config.ts";
 import { getLogger, setupLogging, shutdownLogging } from "./log.ts";
 import { redactUrl } from "./redact.ts";
@@ -14,6 +15,7 @@ import { Lifecycle } from "./lifecycle.ts";
 import {
   ConnectFailedError,
   connectionBudget,
+  ConnectNotPermittedError,
   connectWithRetry,
   createEventWriters,
   createMongoClient,
@@ -77,6 +79,19 @@ async function databaseUrl(config: Config, lifecycle: Lifecycle): Promise<string
   return devdb.url;
 }
 
+/** The hosts in `url` that this process's permission set does not let it reach (`server` is loopback only). */
+function unreachableHosts(url: string): string[] {
+  const parsed = new ConnectionString(url);
+  return parsed.hosts.filter((host) => {
+    const withPort = parsed.isSRV || /:\d+$/.test(host) ? host : `${host}:27017`;
+    return Deno.permissions.querySync({ name: "net", host: withPort }).state !== "granted";
+  });
+}
+
+const START_PROD_HINT =
+  "`deno task start` may reach loopback only (the `server` permission set); for a database " +
+  "on another machine, such as Atlas, run `deno task start:prod`";
+
 /** The three event writers: started, spills from an earlier run written, flushed at shutdown. */
 async function startEventWriters(
   db: Db,
@@ -102,6 +117,16 @@ async function startEventWriters(
 async function connectDatabase(config: Config, lifecycle: Lifecycle) {
   const url = await databaseUrl(config, lifecycle);
   if (url === null) return null;
+  const unreachable = unreachableHosts(url);
+  if (unreachable.length > 0) {
+    // Retrying cannot help: Deno refuses the socket before the network is asked.
+    log.fatal("MONGODB_URL names {hosts}, which this process is not permitted to reach: {hint}", {
+      hosts: unreachable.join(", "),
+      hint: START_PROD_HINT,
+    });
+    await lifecycle.shutdown(EXIT_CONFIG);
+    return null;
+  }
   const budget = connectionBudget({
     appInstances: config.budget.appInstances,
     hosts: hostCount(url),
@@ -135,7 +160,10 @@ async function connectDatabase(config: Config, lifecycle: Lifecycle) {
   try {
     await connectWithRetry(mongo, url, config.retry, lifecycle.signal);
   } catch (err) {
-    if (!lifecycle.shuttingDown) {
+    if (err instanceof ConnectNotPermittedError) {
+      log.fatal("{message}; {hint}", { message: err.message, hint: START_PROD_HINT });
+      await lifecycle.shutdown(EXIT_CONFIG);
+    } else if (!lifecycle.shuttingDown) {
       log.fatal("{message}", { message: err instanceof ConnectFailedError ? err.message : String(err) });
       await lifecycle.shutdown(1);
     }

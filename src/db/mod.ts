@@ -15,6 +15,7 @@ export {
   APP_NAME_PREFIX,
   backoffDelay,
   ConnectFailedError,
+  ConnectNotPermittedError,
   connectWithRetry,
   createMongoClient,
   instanceAppName,

@@ -2,6 +2,8 @@
  * Start-up: configuration errors, the budget check, a database that is down, credentials kept out of sight.
  */
 import assert from "node:assert/strict";
+import { MongoClient } from "mongodb";
+import { ConnectNotPermittedError, connectWithRetry } from "../../src/db/mod.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { dump, type ServerProcess, spawnServer, waitUntilReady } from "../helpers/server_process.ts";
 import { appConnections, freePort } from "../helpers/runtime.ts";
@@ -244,5 +246,44 @@ Deno.test("without ADMIN_TOKEN in production (MONGODB_URL set) the admin routes 
   } finally {
     await server.kill();
     await devdb.stop();
+  }
+});
+
+Deno.test("deno task start given a database beyond loopback refuses at once with exit 78 naming start:prod", async () => {
+  for (
+    const url of [
+      "mongodb://zien:Sup3rSecret@10.255.255.1:27017/zien",
+      "mongodb+srv://cluster0.example.net/zien",
+    ]
+  ) {
+    const startedAt = Date.now();
+    const server = await spawnServer({ env: { MONGODB_URL: url }, viaTask: true, waitReady: false });
+    try {
+      assert.equal(await server.exited, 78, dump(server));
+      assert.ok(Date.now() - startedAt < 10_000, `${url}: took ${Date.now() - startedAt} ms`);
+      const fatal = server.logs().find((l) => l.level === "FATAL");
+      assert.ok(fatal, dump(server));
+      assert.match(fatal.message, /not permitted to reach: .*deno task start:prod/);
+      assert.ok(!server.logs().some((l) => /^attempt \d+/.test(l.message)), "a permission error was retried");
+      assert.ok(!dump(server).includes("Sup3rSecret"), dump(server));
+    } finally {
+      await server.kill();
+    }
+  }
+});
+
+Deno.test("connectWithRetry never retries Deno's permission refusal", async () => {
+  // This test runs with loopback-only net permissions, as `deno task start` does.
+  const url = "mongodb://10.255.255.1:27017/?serverSelectionTimeoutMS=2000";
+  const client = new MongoClient(url);
+  try {
+    const startedAt = Date.now();
+    await assert.rejects(
+      connectWithRetry(client, url, { maxAttempts: 5, initialDelayMs: 1_000, maxDelayMs: 1_000 }),
+      ConnectNotPermittedError,
+    );
+    assert.ok(Date.now() - startedAt < 3_500, `gave up after ${Date.now() - startedAt} ms`);
+  } finally {
+    await client.close();
   }
 });
