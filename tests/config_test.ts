@@ -131,3 +131,37 @@ Deno.test("MONGODB_URL is parsed by the driver's own parser: malformed ones are 
     "mongodb://10.0.0.5:27017/zien",
   );
 });
+
+Deno.test("TELEPHONY_PROVIDER=twilio needs every Twilio setting, each named when missing", () => {
+  const full = {
+    TELEPHONY_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: "AC" + "d".repeat(32),
+    TWILIO_AUTH_TOKEN: "token",
+    TWILIO_FROM_NUMBER: "+15005550006",
+    PUBLIC_BASE_URL: "https://zien.example/",
+  };
+  const telephony = load(full).telephony;
+  assert.equal(telephony.provider, "twilio");
+  if (telephony.provider === "twilio") {
+    assert.equal(telephony.publicBaseUrl, "https://zien.example");
+    assert.equal(telephony.twilio.apiBase, "https://api.twilio.com");
+  }
+  for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "PUBLIC_BASE_URL"]) {
+    assert.throws(
+      () => load({ ...full, [name]: "" }),
+      (err) => err instanceof ConfigError && err.variable === name,
+      `${name} missing`,
+    );
+  }
+  assert.deepEqual(load({}).telephony, {
+    provider: "simulated",
+    simRingMs: 2_000,
+    publicBaseUrl: undefined,
+    twilio: {
+      accountSid: undefined,
+      authToken: undefined,
+      fromNumber: undefined,
+      apiBase: "https://api.twilio.com",
+    },
+  });
+});
