@@ -4,8 +4,8 @@
  *
  * @example
  * ```ts
- * const config = loadConfig(Deno.env.toObject(), { isTerminal: Deno.stdout.isTerminal() });
- * config.pool.maxPoolSize; // 10 unless DB_MAX_POOL_SIZE says otherwise
+ * const config = loadConfig({ DB_MAX_POOL_SIZE: "20" }, { isTerminal: false });
+ * config.pool.maxPoolSize; // 20; 10 when DB_MAX_POOL_SIZE is unset
  * ```
  * @module
  */
