@@ -52,9 +52,10 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   let closing = false;
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
+    // After the metrics, so the refusals while stopping are counted.
     middleware: [
-      refuseWhileClosing(() => closing),
       httpMetrics(observability.metrics),
+      refuseWhileClosing(() => closing),
       ...parts.middleware ?? [],
     ],
     health: {

@@ -189,6 +189,15 @@ Deno.test("a request body still uploading at SIGTERM gets 200 or 503 with Retry-
           await waitFor(() => server.logs().some((l) => l.message === "SIGTERM received: shutting down"), {
             what: "the signal to be seen",
           });
+          // While the upload holds the HTTP phase open, a new request is turned away with a retry hint.
+          const late = await fetch(`${server.baseUrl}/api/analytics/track`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ name: "late" }),
+          });
+          await late.body?.cancel();
+          assert.equal(late.status, 503);
+          assert.equal(late.headers.get("retry-after"), "1");
         });
         const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
         assert.ok([200, 202, 503].includes(status), `${path}: ${response}\n${dump(server)}`);
