@@ -4,14 +4,15 @@
  *
  * @example
  * ```ts
- * const config = loadConfig(Deno.env.toObject(), { isTerminal: Deno.stdout.isTerminal() });
- * config.pool.maxPoolSize; // 10 unless DB_MAX_POOL_SIZE says otherwise
+ * const config = loadConfig({ DB_MAX_POOL_SIZE: "20" }, { isTerminal: false });
+ * config.pool.maxPoolSize; // 20; 10 when DB_MAX_POOL_SIZE is unset
  * ```
  * @module
  */
 import { isIP } from "node:net";
+import { MongoClient } from "mongodb";
 import { z } from "zod";
-import { redactUrl } from "./redact.ts";
+import { redactText, redactUrl } from "./redact.ts";
 import type { LogLevel } from "./log.ts";
 
 /** The exit code for a configuration error (EX_CONFIG in sysexits.h). */
@@ -37,6 +38,24 @@ export interface PoolConfig {
   waitQueueTimeoutMS: number;
 }
 
+/** The Twilio account: the REST API for `twilio`; for `simulated`, any of it set is used to sign callbacks. */
+export interface TwilioSettings<T = string> {
+  accountSid: T;
+  authToken: T;
+  fromNumber: T;
+  apiBase: string;
+}
+
+/** The telephony provider and its settings; with `twilio`, every Twilio setting is present (config checks). */
+export type TelephonyConfig =
+  | {
+    provider: "simulated";
+    simRingMs: number;
+    publicBaseUrl: string | undefined;
+    twilio: TwilioSettings<string | undefined>;
+  }
+  | { provider: "twilio"; publicBaseUrl: string; twilio: TwilioSettings };
+
 /** Everything the process reads from its environment. */
 export interface Config {
   /** Unset means: start the embedded devdb (development mode). */
@@ -60,6 +79,8 @@ export interface Config {
   };
   /** `access`: one line per HTTP request (LOG_ACCESS, on by default). */
   log: { level: LogLevel; format: "pretty" | "json"; access: boolean };
+  /** Development mode (no MONGODB_URL): the folder of the embedded devdb's data and the admin token file. */
+  dev: { dataDir: string };
   shutdown: { timeoutMs: number; drainDelayMs: number };
   calls: {
     windowIntervalMs: number;
@@ -70,18 +91,11 @@ export interface Config {
     retryBaseMs: number;
     retryMaxMs: number;
   };
-  telephony: {
-    provider: "simulated" | "twilio";
-    simRingMs: number;
-    publicBaseUrl: string | undefined;
-    twilio: {
-      accountSid: string | undefined;
-      authToken: string | undefined;
-      fromNumber: string | undefined;
-      apiBase: string;
-    };
-  };
-  /** The raw environment, for modules that read their own prefixed variables (batch writers). */
+  telephony: TelephonyConfig;
+  /**
+   * The raw environment. Its one reader left is the batch writers' `BATCH_*` parsing (db/batch_config.ts),
+   * which moves into this file; then this field goes.
+   */
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -140,8 +154,14 @@ function mongodbUrl(env: Env): string | undefined {
   const name = env.MONGODB_URL !== undefined && env.MONGODB_URL !== "" ? "MONGODB_URL" : "MONGODB_URI";
   const raw = text(env, name);
   if (raw === undefined) return undefined;
-  if (!/^mongodb(\+srv)?:\/\/[^/?#]+/.test(raw)) {
-    throw new ConfigError(name, redactUrl(raw), "a mongodb:// or mongodb+srv:// URL with a host");
+  const allowed = "a mongodb:// or mongodb+srv:// URL with a host";
+  if (!/^mongodb(\+srv)?:\/\//.test(raw)) throw new ConfigError(name, redactUrl(raw), allowed);
+  try {
+    // The driver's own parser, as the client will use it (hosts, options, SRV rules); it does no I/O.
+    new MongoClient(raw);
+  } catch (err) {
+    const reason = redactText(err instanceof Error ? err.message : String(err));
+    throw new ConfigError(name, redactUrl(raw), `${allowed} that the driver accepts (${reason})`);
   }
   return raw;
 }
@@ -194,30 +214,32 @@ function retryConfig(env: Env): Config["retry"] {
   return retry;
 }
 
-function telephonyConfig(env: Env): Config["telephony"] {
-  const telephony: Config["telephony"] = {
-    provider: oneOf(env, "TELEPHONY_PROVIDER", ["simulated", "twilio"], "simulated"),
-    simRingMs: int(env, "TELEPHONY_SIM_RING_MS", 2_000, 0),
-    publicBaseUrl: httpUrl(env, "PUBLIC_BASE_URL"),
-    twilio: {
-      accountSid: text(env, "TWILIO_ACCOUNT_SID"),
-      authToken: text(env, "TWILIO_AUTH_TOKEN"),
-      fromNumber: text(env, "TWILIO_FROM_NUMBER"),
-      apiBase: httpUrl(env, "TWILIO_API_BASE") ?? "https://api.twilio.com",
-    },
+function telephonyConfig(env: Env): TelephonyConfig {
+  const provider = oneOf(env, "TELEPHONY_PROVIDER", ["simulated", "twilio"], "simulated");
+  const publicBaseUrl = httpUrl(env, "PUBLIC_BASE_URL");
+  const twilio = {
+    accountSid: text(env, "TWILIO_ACCOUNT_SID"),
+    authToken: text(env, "TWILIO_AUTH_TOKEN"),
+    fromNumber: text(env, "TWILIO_FROM_NUMBER"),
+    apiBase: httpUrl(env, "TWILIO_API_BASE") ?? "https://api.twilio.com",
   };
-  if (telephony.provider === "twilio") {
-    const required = {
-      TWILIO_ACCOUNT_SID: telephony.twilio.accountSid,
-      TWILIO_AUTH_TOKEN: telephony.twilio.authToken,
-      TWILIO_FROM_NUMBER: telephony.twilio.fromNumber,
-      PUBLIC_BASE_URL: telephony.publicBaseUrl,
-    };
-    for (const [name, value] of Object.entries(required)) {
-      if (value === undefined) throw new ConfigError(name, "", "a value when TELEPHONY_PROVIDER=twilio");
-    }
+  if (provider === "simulated") {
+    return { provider, simRingMs: int(env, "TELEPHONY_SIM_RING_MS", 2_000, 0), publicBaseUrl, twilio };
   }
-  return telephony;
+  const required = (name: string, value: string | undefined): string => {
+    if (value === undefined) throw new ConfigError(name, "", "a value when TELEPHONY_PROVIDER=twilio");
+    return value;
+  };
+  return {
+    provider,
+    twilio: {
+      accountSid: required("TWILIO_ACCOUNT_SID", twilio.accountSid),
+      authToken: required("TWILIO_AUTH_TOKEN", twilio.authToken),
+      fromNumber: required("TWILIO_FROM_NUMBER", twilio.fromNumber),
+      apiBase: twilio.apiBase,
+    },
+    publicBaseUrl: required("PUBLIC_BASE_URL", publicBaseUrl),
+  };
 }
 
 function callsConfig(env: Env): Config["calls"] {
@@ -278,6 +300,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
       format: oneOf(env, "LOG_FORMAT", ["pretty", "json"], options.isTerminal ? "pretty" : "json"),
       access: bool(env, "LOG_ACCESS", true),
     },
+    dev: { dataDir: (text(env, "DEV_DATA_DIR") ?? ".data").replace(/\/+$/, "") },
     shutdown: {
       timeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 1),
       drainDelayMs: int(env, "SHUTDOWN_DRAIN_DELAY_MS", 0, 0),

@@ -1,6 +1,7 @@
 /**
  * The shutdown sequence: phases run in a fixed order, so nothing touches the database after the client
- * closes. A deadline bounds the whole; a second signal exits at once.
+ * closes. A deadline bounds the whole; a second signal exits at once, but copies of the first that arrive
+ * together (a process group's delivery) count as one.
  *
  * @module
  */
@@ -16,11 +17,19 @@ export type ShutdownPhase = typeof SHUTDOWN_PHASES[number];
 /** A step gets the deadline (epoch ms) by which the whole shutdown must be done. */
 export type ShutdownStep = (deadline: number) => Promise<void> | void;
 
-/** How the lifecycle behaves; `exit` and `now` are injectable for tests. */
+/**
+ * Copies of the first signal that arrive within this many ms of it are that same signal. Ctrl-C in a
+ * terminal and systemd's KillMode=control-group signal every process of the group, so `deno task` and the
+ * app both get one, and `deno task` forwards its copy to the app milliseconds later.
+ */
+export const DUPLICATE_SIGNAL_WINDOW_MS = 1_000;
+
+/** How the lifecycle behaves; `exit` and `now` (the clock that times duplicate signals) are injectable for tests. */
 export interface LifecycleOptions {
   timeoutMs: number;
   drainDelayMs: number;
   exit?: (code: number) => void;
+  now?: () => number;
 }
 
 /**
@@ -43,6 +52,7 @@ export class Lifecycle {
   readonly #abort = new AbortController();
   #done: Promise<void> | undefined;
   #signalCleanup: (() => void) | undefined;
+  #firstSignal: { signal: Deno.Signal; at: number } | undefined;
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
@@ -74,17 +84,34 @@ export class Lifecycle {
     this.#deadlineSteps.push([name, step]);
   }
 
-  /** SIGINT and SIGTERM start the shutdown; a second one exits at once. Uncaught errors shut down with 1. */
-  listenForSignals(): void {
-    const onSignal = (signal: Deno.Signal) => () => {
-      if (this.shuttingDown) {
-        log.warn("second {signal}: exiting now", { signal });
-        this.#exit(1);
-        return;
-      }
+  /**
+   * What a SIGINT or SIGTERM does: the first starts the shutdown; the same signal again within
+   * `DUPLICATE_SIGNAL_WINDOW_MS` is its process group's copy and is ignored; any later one exits 1 at once.
+   */
+  handleSignal(signal: Deno.Signal): void {
+    const now = (this.#options.now ?? Date.now)();
+    const first = this.#firstSignal;
+    if (first === undefined && !this.shuttingDown) {
+      this.#firstSignal = { signal, at: now };
       log.info("{signal} received: shutting down", { signal });
       void this.shutdown(0);
-    };
+      return;
+    }
+    if (first !== undefined && first.signal === signal && now - first.at < DUPLICATE_SIGNAL_WINDOW_MS) {
+      const ms = now - first.at;
+      log.info("{signal} again after {ms} ms: the group's copy of the first; send it again to exit now", {
+        signal,
+        ms,
+      });
+      return;
+    }
+    log.warn("second {signal}: exiting now", { signal });
+    this.#exit(1);
+  }
+
+  /** SIGINT and SIGTERM go to `handleSignal`. Uncaught errors shut down with 1. */
+  listenForSignals(): void {
+    const onSignal = (signal: Deno.Signal) => () => this.handleSignal(signal);
     const onError = (event: ErrorEvent | PromiseRejectionEvent) => {
       event.preventDefault();
       const error = "reason" in event ? event.reason : event.error;

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Db } from "mongodb";
+import { ConnectionString } from "mongodb-connection-string-url";
 import { type Config, ConfigError, EXIT_CONFIG, loadConfig } from "./config.ts";
 import { getLogger, setupLogging, shutdownLogging } from "./log.ts";
 import { redactUrl } from "./redact.ts";
@@ -14,9 +15,11 @@ import { Lifecycle } from "./lifecycle.ts";
 import {
   ConnectFailedError,
   connectionBudget,
+  ConnectNotPermittedError,
   connectWithRetry,
   createEventWriters,
   createMongoClient,
+  EmbeddedDevDbError,
   type EventWriters,
   hostCount,
   instanceAppName,
@@ -54,18 +57,40 @@ function readConfig(): Config {
   }
 }
 
-async function databaseUrl(config: Config, lifecycle: Lifecycle): Promise<string> {
+/** The database to use: MONGODB_URL, or the embedded devdb started now; null if it could not start. */
+async function databaseUrl(config: Config, lifecycle: Lifecycle): Promise<string | null> {
   if (config.mongodbUrl !== undefined) return config.mongodbUrl;
-  const devdb = await startEmbeddedDevDb({ dataDir: ".data/devdb" });
+  const dataDir = `${config.dev.dataDir}/devdb`;
+  let devdb;
+  try {
+    devdb = await startEmbeddedDevDb({ dataDir });
+  } catch (err) {
+    if (!(err instanceof EmbeddedDevDbError)) throw err;
+    log.fatal("the embedded devdb cannot start: {message}", { message: err.message });
+    // Another `deno task start` (or `deno task devdb`) owns the data: a setup to change, not a crash.
+    await lifecycle.shutdown(err.reason === "DataDirInUseError" ? EXIT_CONFIG : 1);
+    return null;
+  }
   lifecycle.add("devdb", "embedded devdb", () => devdb.stop());
-  log.info(
-    "development mode: MONGODB_URL is not set, so the embedded devdb serves {url} (data in .data/devdb)",
-    {
-      url: devdb.url,
-    },
-  );
+  log.info("development mode: MONGODB_URL is not set, so the embedded devdb serves {url} (data in {dir})", {
+    url: devdb.url,
+    dir: dataDir,
+  });
   return devdb.url;
 }
+
+/** The hosts in `url` that this process's permission set does not let it reach (`server` is loopback only). */
+function unreachableHosts(url: string): string[] {
+  const parsed = new ConnectionString(url);
+  return parsed.hosts.filter((host) => {
+    const withPort = parsed.isSRV || /:\d+$/.test(host) ? host : `${host}:27017`;
+    return Deno.permissions.querySync({ name: "net", host: withPort }).state !== "granted";
+  });
+}
+
+const START_PROD_HINT =
+  "`deno task start` may reach loopback only (the `server` permission set); for a database " +
+  "on another machine, such as Atlas, run `deno task start:prod`";
 
 /** The three event writers: started, spills from an earlier run written, flushed at shutdown. */
 async function startEventWriters(
@@ -91,6 +116,17 @@ async function startEventWriters(
 /** The one client, watched from before its first connection, connected with backoff; null if start-up ended. */
 async function connectDatabase(config: Config, lifecycle: Lifecycle) {
   const url = await databaseUrl(config, lifecycle);
+  if (url === null) return null;
+  const unreachable = unreachableHosts(url);
+  if (unreachable.length > 0) {
+    // Retrying cannot help: Deno refuses the socket before the network is asked.
+    log.fatal("MONGODB_URL names {hosts}, which this process is not permitted to reach: {hint}", {
+      hosts: unreachable.join(", "),
+      hint: START_PROD_HINT,
+    });
+    await lifecycle.shutdown(EXIT_CONFIG);
+    return null;
+  }
   const budget = connectionBudget({
     appInstances: config.budget.appInstances,
     hosts: hostCount(url),
@@ -124,7 +160,10 @@ async function connectDatabase(config: Config, lifecycle: Lifecycle) {
   try {
     await connectWithRetry(mongo, url, config.retry, lifecycle.signal);
   } catch (err) {
-    if (!lifecycle.shuttingDown) {
+    if (err instanceof ConnectNotPermittedError) {
+      log.fatal("{message}; {hint}", { message: err.message, hint: START_PROD_HINT });
+      await lifecycle.shutdown(EXIT_CONFIG);
+    } else if (!lifecycle.shuttingDown) {
       log.fatal("{message}", { message: err instanceof ConnectFailedError ? err.message : String(err) });
       await lifecycle.shutdown(1);
     }
@@ -187,7 +226,12 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
     ],
   });
   listeningAt = loopbackBaseUrl(server.addr);
-  lifecycle.add("http", "http server", () => server.shutdown());
+  // Requests in flight get at most half of what is left, so the workers, flushers and client get the rest.
+  lifecycle.add(
+    "http",
+    "http server",
+    (deadline) => server.shutdown(Date.now() + (deadline - Date.now()) / 2),
+  );
   // The ticks in flight finish first; then the leases still held go back and the provider closes, before
   // the flushers write the call events that produced.
   lifecycle.add("workers", "call workers", async () => {

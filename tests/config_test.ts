@@ -104,3 +104,64 @@ Deno.test("a refused URL never shows its credentials", () => {
   assert.ok(!caught.message.includes("hunter2"), caught.message);
   assert.ok(!caught.message.includes("admin"), caught.message);
 });
+
+Deno.test("MONGODB_URL is parsed by the driver's own parser: malformed ones are refused, credentials redacted", () => {
+  const cases: [string, RegExp][] = [
+    ["mongodb://zien:hunter2@/zien", /host list are required/],
+    ["mongodb://zien:hunter2@", /host list are required/],
+    ["mongodb+srv://zien:hunter2@a.example,b.example/", /multiple service names/],
+    ["mongodb://zien:hunter2@db.example/?maxPoolSize=lots", /maxPoolSize/],
+    ["mongodb://zien:hunter2@db.example/?noSuchOption=1", /not supported/],
+  ];
+  for (const [url, reason] of cases) {
+    let caught: unknown;
+    try {
+      load({ MONGODB_URL: url });
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof ConfigError, `${url}: expected a ConfigError, got ${caught}`);
+    assert.equal(caught.variable, "MONGODB_URL");
+    assert.match(caught.message, /^Invalid MONGODB_URL="mongodb(\+srv)?:\/\/<credentials>@/);
+    assert.match(caught.message, reason);
+    assert.ok(!caught.message.includes("hunter2"), caught.message);
+  }
+  assert.equal(
+    load({ MONGODB_URL: "mongodb://10.0.0.5:27017/zien" }).mongodbUrl,
+    "mongodb://10.0.0.5:27017/zien",
+  );
+});
+
+Deno.test("TELEPHONY_PROVIDER=twilio needs every Twilio setting, each named when missing", () => {
+  const full = {
+    TELEPHONY_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: "AC" + "d".repeat(32),
+    TWILIO_AUTH_TOKEN: "token",
+    TWILIO_FROM_NUMBER: "+15005550006",
+    PUBLIC_BASE_URL: "https://zien.example/",
+  };
+  const telephony = load(full).telephony;
+  assert.equal(telephony.provider, "twilio");
+  if (telephony.provider === "twilio") {
+    assert.equal(telephony.publicBaseUrl, "https://zien.example");
+    assert.equal(telephony.twilio.apiBase, "https://api.twilio.com");
+  }
+  for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "PUBLIC_BASE_URL"]) {
+    assert.throws(
+      () => load({ ...full, [name]: "" }),
+      (err) => err instanceof ConfigError && err.variable === name,
+      `${name} missing`,
+    );
+  }
+  assert.deepEqual(load({}).telephony, {
+    provider: "simulated",
+    simRingMs: 2_000,
+    publicBaseUrl: undefined,
+    twilio: {
+      accountSid: undefined,
+      authToken: undefined,
+      fromNumber: undefined,
+      apiBase: "https://api.twilio.com",
+    },
+  });
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Lifecycle } from "../src/lifecycle.ts";
+import { DUPLICATE_SIGNAL_WINDOW_MS, Lifecycle } from "../src/lifecycle.ts";
 
 Deno.test("phases run in order: http, workers, flushers, client, devdb; then exit with the code", async () => {
   const order: string[] = [];
@@ -106,4 +106,40 @@ Deno.test("an uncaught error or unhandled rejection leads to the same shutdown, 
     assert.equal(await exited.promise, 1);
     assert.deepEqual(order, ["workers", "client"]);
   }
+});
+
+Deno.test("copies of the first signal within the duplicate window count as one; a later one exits 1", async () => {
+  let clock = 1_000_000;
+  const codes: number[] = [];
+  let release!: () => void;
+  const stuck = new Promise<void>((resolve) => (release = resolve));
+  const lifecycle = new Lifecycle({
+    timeoutMs: 60_000,
+    drainDelayMs: 0,
+    exit: (code) => codes.push(code),
+    now: () => clock,
+  });
+  lifecycle.add("workers", "busy", () => stuck);
+  lifecycle.handleSignal("SIGTERM");
+  assert.equal(lifecycle.shuttingDown, true);
+  clock += 5;
+  lifecycle.handleSignal("SIGTERM"); // the group's copy, forwarded by deno task
+  clock += DUPLICATE_SIGNAL_WINDOW_MS - 10;
+  lifecycle.handleSignal("SIGTERM");
+  assert.deepEqual(codes, [], "duplicates must not force the exit");
+  clock += 10;
+  lifecycle.handleSignal("SIGTERM");
+  assert.deepEqual(codes, [1], "a deliberate second signal exits at once");
+  release();
+  await lifecycle.shutdown(0);
+  assert.deepEqual(codes, [1, 0]);
+});
+
+Deno.test("a different signal right after the first is not a copy: it exits at once", async () => {
+  const codes: number[] = [];
+  const lifecycle = new Lifecycle({ timeoutMs: 60_000, drainDelayMs: 0, exit: (c) => codes.push(c) });
+  lifecycle.handleSignal("SIGTERM");
+  lifecycle.handleSignal("SIGINT");
+  assert.deepEqual(codes, [1]);
+  await lifecycle.shutdown(0);
 });

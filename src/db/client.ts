@@ -90,11 +90,29 @@ export class ConnectFailedError extends Error {
   }
 }
 
+/** Deno refused the connection (NotCapable: the permission set lacks the host): no retry will help. */
+export class ConnectNotPermittedError extends Error {
+  constructor(url: string, cause: unknown) {
+    super(`Not permitted to connect to ${redactUrl(url)}: ${redactText(String((cause as Error)?.message))}`);
+    this.name = "ConnectNotPermittedError";
+  }
+}
+
+/** Whether Deno's permission check is somewhere in the driver's chain of causes. */
+function isNotPermitted(err: unknown, depth = 0): boolean {
+  if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) return true;
+  if (depth > 8 || typeof err !== "object" || err === null) return false;
+  const servers = (err as { reason?: { servers?: Map<string, { error?: unknown }> } }).reason?.servers;
+  const causes = [(err as { cause?: unknown }).cause, ...[...servers?.values() ?? []].map((s) => s.error)];
+  return causes.some((cause) => cause !== undefined && isNotPermitted(cause, depth + 1));
+}
+
 /**
  * Connects, retrying with exponential backoff; every attempt is logged with the redacted URL and the next
  * delay. `signal` aborts the wait between attempts (a shutdown during start-up).
  *
  * @throws {ConnectFailedError} when attempts run out
+ * @throws {ConnectNotPermittedError} at once when Deno's permissions forbid the connection
  */
 export async function connectWithRetry(
   client: MongoClient,
@@ -111,6 +129,7 @@ export async function connectWithRetry(
       log.info("connected to {url} (attempt {attempt})", { url: redactUrl(url), attempt });
       return;
     } catch (err) {
+      if (isNotPermitted(err)) throw new ConnectNotPermittedError(url, err);
       lastError = err;
       const reason = redactText(err instanceof Error ? err.message : String(err));
       if (attempt === policy.maxAttempts) {

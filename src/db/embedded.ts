@@ -6,6 +6,14 @@
  */
 import type { DevDbOptions, DevDbWorkerRequest, DevDbWorkerResponse } from "../devdb/mod.ts";
 
+/** The embedded devdb did not start; `reason` is the worker's error class name (`DataDirInUseError`). */
+export class EmbeddedDevDbError extends Error {
+  constructor(message: string, readonly reason: string | undefined) {
+    super(message);
+    this.name = "EmbeddedDevDbError";
+  }
+}
+
 /** A devdb running on a worker thread. */
 export interface EmbeddedDevDb {
   url: string;
@@ -37,7 +45,8 @@ export function startEmbeddedDevDb(options: DevDbOptions): Promise<EmbeddedDevDb
   return started.then((reply) => {
     if (reply.type !== "started") {
       worker.terminate();
-      throw new Error(`embedded devdb did not start: ${reply.type === "error" ? reply.message : reply.type}`);
+      if (reply.type === "error") throw new EmbeddedDevDbError(reply.message, reply.name);
+      throw new EmbeddedDevDbError(`embedded devdb did not start: ${reply.type}`, undefined);
     }
     return {
       url: reply.url,

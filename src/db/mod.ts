@@ -15,6 +15,7 @@ export {
   APP_NAME_PREFIX,
   backoffDelay,
   ConnectFailedError,
+  ConnectNotPermittedError,
   connectWithRetry,
   createMongoClient,
   instanceAppName,
@@ -30,7 +31,7 @@ export {
   MONITORING_CONNECTIONS_PER_HOST,
 } from "./budget.ts";
 export { InvalidTenantError, TenantDbs, type TenantInfo } from "./tenants.ts";
-export { type EmbeddedDevDb, startEmbeddedDevDb } from "./embedded.ts";
+export { type EmbeddedDevDb, EmbeddedDevDbError, startEmbeddedDevDb } from "./embedded.ts";
 export * from "./pool_monitor.ts";
 export * from "./server_view.ts";
 export * from "./batch_writer.ts";

@@ -8,6 +8,7 @@
 import { configure, getTextFormatter, type LogLevel } from "@logtape/logtape";
 import { parseCliArgs, USAGE } from "./cli_args.ts";
 import { devdbLogger } from "./log.ts";
+import { DataDirInUseError } from "./persist/lock.ts";
 import { startDevDb } from "./server.ts";
 
 const LEVELS: LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
@@ -76,6 +77,7 @@ if (import.meta.main) {
     Deno.exit(await main());
   } catch (error) {
     writeLine(Deno.stderr, `devdb failed to start: ${(error as Error).message}`);
-    Deno.exit(1);
+    // 78 (EX_CONFIG), as the app exits on a setting it cannot run with: here, a data directory in use.
+    Deno.exit(error instanceof DataDirInUseError ? 78 : 1);
   }
 }

@@ -16,4 +16,5 @@
  * @module
  */
 export { startDevDb } from "./server.ts";
+export { DataDirInUseError } from "./persist/lock.ts";
 export type { DevDb, DevDbOptions, DevDbStats, DevDbWorkerRequest, DevDbWorkerResponse } from "./types.ts";

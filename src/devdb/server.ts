@@ -183,6 +183,7 @@ export async function startDevDb(options: DevDbOptions = {}): Promise<DevDb> {
   }
   if (journal) catalog.setSink((record) => journal.append(record));
   const server = new DevDbServer(listener, catalog, journal, options);
+  await journal?.recordPort(server.port);
   log.info("listening on {url}", { url: server.url });
   return server;
 }

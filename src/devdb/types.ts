@@ -70,5 +70,6 @@ export type DevDbWorkerRequest =
 /** A message `worker.ts` posts back. */
 export type DevDbWorkerResponse =
   | { type: "started"; url: string; port: number }
-  | { type: "error"; message: string }
+  /** `name` is the error's class name (`DataDirInUseError` when the data directory is locked). */
+  | { type: "error"; message: string; name?: string }
   | { type: "stopped" };

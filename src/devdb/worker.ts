@@ -26,7 +26,7 @@ async function handle(request: DevDbWorkerRequest): Promise<void> {
       server = await startDevDb(request.options ?? {});
       reply({ type: "started", url: server.url, port: server.port });
     } catch (error) {
-      reply({ type: "error", message: (error as Error).message });
+      reply({ type: "error", message: (error as Error).message, name: (error as Error).name });
     }
   } else if (request.type === "stop") {
     const running = server;

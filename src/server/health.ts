@@ -24,7 +24,8 @@ export interface HealthSources {
   /** Resolves when the database answers a ping within `timeoutMs`; rejects otherwise. */
   pingDb(timeoutMs: number): Promise<void>;
   connectionsReport(): Promise<ConnectionsReport>;
-  adminToken: string;
+  /** Unset: the admin routes are not mounted at all. */
+  adminToken: string | undefined;
 }
 
 const actionBody = z.object({ action: z.string() });
@@ -54,6 +55,7 @@ export function healthRoutes(sources: HealthSources): Hono {
     }
   });
 
+  if (sources.adminToken === undefined) return app;
   const admin = requireAdmin(sources.adminToken);
   app.get("/api/health/connections", admin, async (c) => {
     const report = await sources.connectionsReport();

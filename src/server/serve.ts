@@ -5,9 +5,11 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { Db } from "mongodb";
+import { Gauge } from "prom-client";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { createApp, type RouteModule } from "./app.ts";
+import { refusal } from "./errors.ts";
 import { httpMetrics, metricsRoute } from "./metrics.ts";
 import type { Observability } from "./observability.ts";
 
@@ -16,9 +18,18 @@ const log = getLogger(["http"]);
 /** A running HTTP server. */
 export interface RunningServer {
   addr: Deno.NetAddr;
-  /** Stops accepting, and resolves once the requests in flight have been answered. */
-  shutdown(): Promise<void>;
+  /**
+   * Answers new requests 503 with Retry-After, waits (until `waitUntil`, epoch ms) for the requests in
+   * flight to be answered, bodies still uploading included, then stops accepting and closes the connections.
+   */
+  shutdown(waitUntil?: number): Promise<void>;
 }
+
+/** The file, in the development data folder, that holds a generated admin token. */
+const ADMIN_TOKEN_FILE = "admin-token";
+
+/** The seconds a client is asked to wait when the server is stopping: another instance, or this one restarted. */
+const CLOSING_RETRY_AFTER_S = 1;
 
 /** What the server serves. */
 export interface ServerParts {
@@ -33,20 +44,22 @@ export interface ServerParts {
 }
 
 /**
- * Builds the app and serves it on `HOST:PORT`. When `ADMIN_TOKEN` is unset, a random one is made and
- * logged once, so the admin routes are never open.
+ * Builds the app and serves it on `HOST:PORT`. The admin routes are never open: without `ADMIN_TOKEN` they
+ * are off in production, and in development a random token is written to a file only this user can read.
  */
-export function startServer(parts: ServerParts): Promise<RunningServer> {
+export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const { config, observability, db } = parts;
-  let adminToken = config.http.adminToken;
-  if (adminToken === undefined) {
-    adminToken = crypto.randomUUID().replaceAll("-", "");
-    log.warn("ADMIN_TOKEN is not set; this run's admin token is {adminToken}", { adminToken });
-  }
+  const adminToken = await adminTokenFor(config);
+  let closing = false;
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
     accessLog: config.log.access,
-    middleware: [httpMetrics(observability.metrics), ...parts.middleware ?? []],
+    // After the metrics, so the refusals while stopping are counted.
+    middleware: [
+      httpMetrics(observability.metrics),
+      refuseWhileClosing(() => closing),
+      ...parts.middleware ?? [],
+    ],
     health: {
       adminToken,
       isShuttingDown: parts.isShuttingDown,
@@ -55,14 +68,89 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
     },
     routes: [metricsRoute(observability.metrics, { token: config.http.metricsToken }), ...parts.routes],
   });
+  // Deno's server.shutdown() ends the body stream of a request still uploading (the handler then reads a
+  // truncated body, 400, or a closed resource, 500), so the requests in flight finish before it is called.
+  const inFlight = new Set<Promise<void>>();
+  const handler = async (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    const done = Promise.withResolvers<void>();
+    inFlight.add(done.promise);
+    try {
+      return await app.fetch(request, info);
+    } finally {
+      inFlight.delete(done.promise);
+      done.resolve();
+    }
+  };
+  new Gauge({
+    name: "http_server_active_requests",
+    help: "HTTP requests being handled, this scrape included (a shutdown waits for them).",
+    registers: [observability.metrics.registry],
+    collect() {
+      this.set(inFlight.size);
+    },
+  });
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     hostname: config.http.host,
     port: config.http.port,
     reusePort: config.http.reusePort,
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
-  }, app.fetch);
-  return listening.promise.then((addr) => ({ addr, shutdown: () => server.shutdown() }));
+  }, handler);
+  const shutdown = async (waitUntil = Number.POSITIVE_INFINITY) => {
+    closing = true;
+    await settledBy([...inFlight], waitUntil);
+    if (inFlight.size > 0) {
+      log.warn("{count} request(s) still in flight at the deadline", { count: inFlight.size });
+    }
+    await server.shutdown();
+  };
+  return listening.promise.then((addr) => ({ addr, shutdown }));
+}
+
+/** The admin token to require: ADMIN_TOKEN, one written to a 0600 file in development, or none (routes off). */
+async function adminTokenFor(config: Config): Promise<string | undefined> {
+  if (config.http.adminToken !== undefined) return config.http.adminToken;
+  if (config.mongodbUrl !== undefined) {
+    log.warn(
+      "ADMIN_TOKEN is not set, so the admin routes (/api/health/connections) are off; set it to turn them on",
+    );
+    return undefined;
+  }
+  const token = crypto.randomUUID().replaceAll("-", "");
+  const path = `${config.dev.dataDir}/${ADMIN_TOKEN_FILE}`;
+  await Deno.mkdir(config.dev.dataDir, { recursive: true });
+  // Removed first: `mode` applies only to a file being created, and an older copy may be readable by others.
+  await Deno.remove(path).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
+  await Deno.writeTextFile(path, `${token}\n`, { createNew: true, mode: 0o600 });
+  log.warn("ADMIN_TOKEN is not set; this run's admin token is in {path} (readable by this user only)", {
+    path,
+  });
+  return token;
+}
+
+/** New requests while stopping: 503 with Retry-After, and the connection closed so the client reconnects. */
+function refuseWhileClosing(isClosing: () => boolean): MiddlewareHandler {
+  return async (c, next) => {
+    if (!isClosing()) return await next();
+    throw refusal(503, "The server is shutting down; retry shortly.", {
+      headers: { "Retry-After": String(CLOSING_RETRY_AFTER_S), Connection: "close" },
+    });
+  };
+}
+
+/** Resolves once every promise has settled, or at `deadline` (epoch ms), whichever is first. */
+async function settledBy(promises: Promise<unknown>[], deadline: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    if (Number.isFinite(deadline)) timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  try {
+    await Promise.race([Promise.allSettled(promises), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function pingWithin(db: Db, timeoutMs: number): Promise<void> {

@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import type { Config } from "../config.ts";
+import type { TelephonyConfig } from "../config.ts";
 import type { TelephonyProvider } from "./provider.ts";
 import { type OutcomePlan, SimulatedProvider, type SimulatedProviderOptions } from "./simulated.ts";
 import { TwilioProvider } from "./twilio.ts";
@@ -48,43 +48,27 @@ export interface TelephonyDeps {
 }
 
 /**
- * The provider `TELEPHONY_PROVIDER` names. The simulated provider signs its callbacks when
- * `TWILIO_AUTH_TOKEN` is set, so a webhook route that verifies whenever a token is configured is exercised
- * the same way with either provider.
- *
- * @throws {TypeError} for `twilio` without its settings (the configuration already refuses that).
+ * The provider `TELEPHONY_PROVIDER` names; the configuration has already checked that `twilio` has all its
+ * settings. The simulated provider signs its callbacks when `TWILIO_AUTH_TOKEN` is set, so a webhook route
+ * that verifies whenever a token is configured is exercised the same way with either provider.
  */
 export function createTelephonyProvider(
-  config: Config["telephony"],
+  config: TelephonyConfig,
   deps: TelephonyDeps = {},
 ): TelephonyProvider {
   if (config.provider === "twilio") {
-    const { accountSid, authToken, fromNumber, apiBase } = config.twilio;
-    if (!accountSid || !authToken || !fromNumber || !config.publicBaseUrl) {
-      throw new TypeError(
-        "TELEPHONY_PROVIDER=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER and PUBLIC_BASE_URL",
-      );
-    }
     return new TwilioProvider({
-      accountSid,
-      authToken,
-      fromNumber,
-      apiBase,
+      ...config.twilio,
       publicBaseUrl: config.publicBaseUrl,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
   }
   const options: SimulatedProviderOptions = { ringMs: config.simRingMs, ...deps.simulated };
   if (deps.simulatedOutcome !== undefined) options.outcome = deps.simulatedOutcome;
-  if (config.twilio.authToken !== undefined && options.authToken === undefined) {
-    options.authToken = config.twilio.authToken;
-  }
-  if (config.twilio.accountSid !== undefined && options.accountSid === undefined) {
-    options.accountSid = config.twilio.accountSid;
-  }
-  if (config.twilio.fromNumber !== undefined && options.fromNumber === undefined) {
-    options.fromNumber = config.twilio.fromNumber;
-  }
+  const { accountSid, authToken, fromNumber } = config.twilio;
+  options.authToken ??= authToken;
+  options.accountSid ??= accountSid;
+  options.fromNumber ??= fromNumber;
   if (deps.fetch !== undefined) options.fetch = deps.fetch;
   return new SimulatedProvider(options);
 }

@@ -161,7 +161,7 @@ Deno.test("two servers cannot share one dataDir in a process", async () => {
   const dataDir = await tempDataDir();
   const server = await startDevDb({ dataDir });
   try {
-    await assert.rejects(startDevDb({ dataDir }), /already in use/);
+    await assert.rejects(startDevDb({ dataDir }), /is in use by process/);
   } finally {
     await server.stop();
     await Deno.remove(dataDir, { recursive: true });

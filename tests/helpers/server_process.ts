@@ -25,7 +25,12 @@ export interface ServerProcess {
   /** Resolves with the exit code. */
   exited: Promise<number>;
   signal(signal: Deno.Signal): void;
-  /** Kills the process if it still runs and waits for it: for test cleanup. */
+  /**
+   * Sends `signal` to the child's whole process group, as a terminal's Ctrl-C or systemd's
+   * KillMode=control-group do (only with `viaTask`, whose child leads its own group).
+   */
+  signalGroup(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Kills the process (with `viaTask`, its whole group) if it still runs and waits for it: for test cleanup. */
   kill(): Promise<void>;
 }
 
@@ -35,6 +40,8 @@ export interface SpawnServerOptions {
   /** Wait for the ready log line (default true). */
   waitReady?: boolean;
   readyTimeoutMs?: number;
+  /** Run `deno task start` in a process group of its own (the task runner, then the app under it). */
+  viaTask?: boolean;
 }
 
 const readyPattern = /ready on http:\/\/([^\s]+)/;
@@ -52,7 +59,9 @@ const readyPattern = /ready on http:\/\/([^\s]+)/;
  */
 export async function spawnServer(options: SpawnServerOptions): Promise<ServerProcess> {
   const child = new Deno.Command("deno", {
-    args: ["run", "-P=server", "--quiet", "src/main.ts"],
+    args: options.viaTask ? ["task", "--quiet", "start"] : ["run", "-P=server", "--quiet", "src/main.ts"],
+    // setsid(): the child's pid is then its process group id.
+    detached: options.viaTask ?? false,
     env: {
       HOST: "127.0.0.1",
       PORT: "0",
@@ -103,8 +112,15 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
     signal: (signal) => {
       if (exitCode === undefined) child.kill(signal);
     },
+    signalGroup: async (signal) => {
+      if (!options.viaTask) throw new Error("signalGroup needs viaTask: the child shares the test's group");
+      // Deno.kill(-pgid) needs unrestricted --allow-run; kill(1) needs only itself.
+      await new Deno.Command("kill", { args: ["-s", signal.slice(3), "--", `-${child.pid}`] }).output();
+    },
     kill: async () => {
-      if (exitCode === undefined) {
+      // The task runner may be gone while the app it started still runs: the group is killed regardless.
+      if (options.viaTask) await server.signalGroup("SIGKILL");
+      else if (exitCode === undefined) {
         try {
           child.kill("SIGKILL");
         } catch {

@@ -11,6 +11,7 @@
 import type { Document } from "bson";
 import { devdbLogger } from "../log.ts";
 import type { Catalog } from "../storage/catalog.ts";
+import { type DataDirLock, lockDataDir } from "./lock.ts";
 import { decodeLog, encodeRecord, hasLogHeader, LOG_MAGIC } from "./record.ts";
 
 const log = devdbLogger("journal");
@@ -26,9 +27,6 @@ export interface CompactionPolicy {
 
 const DEFAULT_POLICY: CompactionPolicy = { minRecords: 10_000, ratio: 2 };
 
-// One server per data directory per process; a second one would interleave appends.
-const openDirectories = new Set<string>();
-
 /** The log a server appends its changes to. */
 export interface Journal {
   /** Queues a record; it reaches the disk with the next group commit. */
@@ -41,13 +39,15 @@ export interface Journal {
   readonly recordCount: number;
   /** How many write-and-fsync rounds have run (fewer than writes when group commit shares them). */
   readonly syncCount: number;
-  /** Flushes what is queued and closes the file. */
+  /** Writes the server's port into the data directory's lock file, for the message a second server gets. */
+  recordPort(port: number): Promise<void>;
+  /** Flushes what is queued, closes the file and releases the data directory. */
   close(): Promise<void>;
 }
 
 class FileJournal implements Journal {
   readonly #dir: string;
-  readonly #lockKey: string;
+  readonly #lock: DataDirLock;
   readonly #catalog: Catalog;
   readonly #policy: CompactionPolicy;
   #file: Deno.FsFile;
@@ -63,14 +63,14 @@ class FileJournal implements Journal {
 
   constructor(
     dir: string,
-    lockKey: string,
+    lock: DataDirLock,
     file: Deno.FsFile,
     catalog: Catalog,
     records: number,
     policy: CompactionPolicy,
   ) {
     this.#dir = dir;
-    this.#lockKey = lockKey;
+    this.#lock = lock;
     this.#file = file;
     this.#catalog = catalog;
     this.#records = records;
@@ -83,6 +83,10 @@ class FileJournal implements Journal {
 
   get syncCount(): number {
     return this.#syncs;
+  }
+
+  recordPort(port: number): Promise<void> {
+    return this.#lock.recordPort(port);
   }
 
   append(record: Document): void {
@@ -111,7 +115,7 @@ class FileJournal implements Journal {
     } finally {
       this.#closed = true;
       this.#file.close();
-      openDirectories.delete(this.#lockKey);
+      this.#lock.release();
     }
   }
 
@@ -189,12 +193,19 @@ export async function openJournal(
   catalog: Catalog,
   policy: CompactionPolicy = DEFAULT_POLICY,
 ): Promise<Journal> {
-  const key = await Deno.realPath(await ensureDir(dir));
-  if (openDirectories.has(key)) throw new Error(`data directory ${dir} is already in use by a running devdb`);
+  // Taken before reading the log: a second server (in any process) must not replay, let alone append.
+  const lock = await lockDataDir(await ensureDir(dir));
   const path = `${dir}/${LOG_FILE}`;
-  const bytes = await readIfExists(path);
+  let bytes: Uint8Array;
+  let file: Deno.FsFile;
+  try {
+    bytes = await readIfExists(path);
+    file = await Deno.open(path, { read: true, write: true, create: true });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   let records = 0;
-  const file = await Deno.open(path, { read: true, write: true, create: true });
   try {
     // A crash while a new log was being created can leave part of its header; the log is empty then.
     if (bytes.length < LOG_MAGIC.length && bytes.every((byte, i) => byte === LOG_MAGIC[i])) {
@@ -219,11 +230,11 @@ export async function openJournal(
     await file.seek(0, Deno.SeekMode.End);
   } catch (error) {
     file.close();
+    lock.release();
     throw error;
   }
-  openDirectories.add(key);
   log.info("replayed {records} log records from {path}", { records, path });
-  const journal = new FileJournal(dir, key, file, catalog, records, policy);
+  const journal = new FileJournal(dir, lock, file, catalog, records, policy);
   if (records >= policy.minRecords && records > policy.ratio * catalog.documentCount()) {
     await journal.compact();
   }
