@@ -132,7 +132,7 @@ async function adminTokenFor(config: Config): Promise<string | undefined> {
 
 /** New requests while stopping: 503 with Retry-After, and the connection closed so the client reconnects. */
 function refuseWhileClosing(isClosing: () => boolean): MiddlewareHandler {
-  return async (c, next) => {
+  return async (_c, next) => {
     if (!isClosing()) return await next();
     throw refusal(503, "The server is shutting down; retry shortly.", {
       headers: { "Retry-After": String(CLOSING_RETRY_AFTER_S), Connection: "close" },
