@@ -29,9 +29,9 @@ import {
   verifyTwilioSignature,
   WEBHOOK_PATHS,
 } from "../telephony/mod.ts";
-import { firstPrompt, handleStatusCallback, handleTranscriptCallback } from "../workers/call_callbacks.ts";
-import type { CallFlowDeps } from "../workers/call_outcomes.ts";
-import { attemptOf, attemptTranscriptUrl } from "../workers/call_urls.ts";
+import { firstPrompt, handleStatusCallback, handleTranscriptCallback } from "../calls/callbacks.ts";
+import type { CallFlowDeps } from "../calls/outcomes.ts";
+import { attemptOf, attemptTranscriptUrl } from "../telephony/callback_url.ts";
 
 const log = getLogger(["http", "webhooks"]);
 

@@ -14,12 +14,12 @@ export {
   type Tick,
   type WorkerStatus,
 } from "./periodic_worker.ts";
-export { type CallRuntime, type CallRuntimeOptions, createCallRuntime } from "./calls.ts";
-export { type CallEvent, type CallEventHook, type CallEventType, emitCallEvent } from "./call_events.ts";
-export { type CallWindowDeps, type CallWindowTickStats, createCallWindowTick } from "./call_window_worker.ts";
-export { type CallSchedulerDeps, createCallSchedulerTick } from "./call_scheduler_worker.ts";
-export { type CallFlowDeps, DEFAULT_MAX_RETRIES } from "./call_outcomes.ts";
-export { loopbackBaseUrl } from "./call_urls.ts";
+export { type CallRuntime, type CallRuntimeOptions, createCallRuntime } from "../calls/runtime.ts";
+export { type CallEvent, type CallEventHook, type CallEventType, emitCallEvent } from "../calls/events.ts";
+export { type CallWindowDeps, type CallWindowTickStats, createCallWindowTick } from "../calls/schedule.ts";
+export { type CallSchedulerDeps, createCallSchedulerTick } from "../calls/place.ts";
+export { type CallFlowDeps, DEFAULT_MAX_RETRIES } from "../calls/outcomes.ts";
+export { loopbackBaseUrl } from "../telephony/callback_url.ts";
 
 /** The ticks of the two workers. */
 export interface WorkerTicks {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
 import { signTwilioRequest, TWILIO_SIGNATURE_HEADER } from "../../src/telephony/mod.ts";
-import { type CallHarness, openCallHarness } from "../workers/calls_harness.ts";
+import { type CallHarness, openCallHarness } from "../calls/harness.ts";
 import { seedPerson, zoneInsideItsDay } from "../workers/seed.ts";
 import { waitFor } from "../helpers/wait.ts";
 

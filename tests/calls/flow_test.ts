@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import type { QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
-import { openCallHarness } from "./calls_harness.ts";
-import { seedPerson, zoneInsideItsDay } from "./seed.ts";
+import { openCallHarness } from "./harness.ts";
+import { seedPerson, zoneInsideItsDay } from "../workers/seed.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 Deno.test("a window open now leads to a journal entry within seconds", async () => {

@@ -16,7 +16,7 @@ import {
   statusRank,
   type TranscriptCallback,
 } from "../telephony/mod.ts";
-import { type CallFlowDeps, completeAttempt, emit, failAttempt, sessionOf } from "./call_outcomes.ts";
+import { type CallFlowDeps, completeAttempt, emit, failAttempt, sessionOf } from "./outcomes.ts";
 
 const log = getLogger(["workers", "calls"]);
 

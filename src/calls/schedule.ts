@@ -15,10 +15,10 @@ import { systemClock } from "../concepts/mod.ts";
 import type { CallQueue, OccurrenceClaims } from "../concepts/CallScheduler/mod.ts";
 import type { PromptView } from "../concepts/JournalPrompt/mod.ts";
 import { getLogger } from "../log.ts";
-import { type CallEventHook, emitCallEvent } from "./call_events.ts";
-import { type DueCall, findDue, wallClocks } from "./due_windows.ts";
+import { type CallEventHook, emitCallEvent } from "./events.ts";
+import { type DueCall, findDue, wallClocks } from "./due.ts";
 import { forEachLimit } from "./limit.ts";
-import type { Tick } from "./periodic_worker.ts";
+import type { Tick } from "../workers/periodic_worker.ts";
 
 const log = getLogger(["workers", "calls"]);
 

@@ -20,11 +20,11 @@ import { CallQueue, OccurrenceClaims } from "../concepts/CallScheduler/mod.ts";
 import { getLogger } from "../log.ts";
 import { webhookRoutes } from "../server/webhooks.ts";
 import { createTelephonyProvider, type TelephonyDeps, type TelephonyProvider } from "../telephony/mod.ts";
-import type { CallEventHook } from "./call_events.ts";
-import type { CallFlowDeps } from "./call_outcomes.ts";
-import { createCallSchedulerTick } from "./call_scheduler_worker.ts";
-import { createCallWindowTick } from "./call_window_worker.ts";
-import type { Tick } from "./periodic_worker.ts";
+import type { CallEventHook } from "./events.ts";
+import type { CallFlowDeps } from "./outcomes.ts";
+import { createCallSchedulerTick } from "./place.ts";
+import { createCallWindowTick } from "./schedule.ts";
+import type { Tick } from "../workers/periodic_worker.ts";
 
 const log = getLogger(["workers", "calls"]);
 

@@ -14,7 +14,7 @@ import {
 } from "../concepts/CallScheduler/mod.ts";
 import type { SessionView } from "../concepts/ReflectionSession/reflection_session.ts";
 import { getLogger } from "../log.ts";
-import { type CallEventHook, type CallEventType, emitCallEvent } from "./call_events.ts";
+import { type CallEventHook, type CallEventType, emitCallEvent } from "./events.ts";
 
 const log = getLogger(["workers", "calls"]);
 

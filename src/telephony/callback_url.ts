@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { statusCallbackUrl, transcriptCallbackUrl, voiceUrl } from "../telephony/mod.ts";
+import { statusCallbackUrl, transcriptCallbackUrl, voiceUrl } from "./callbacks.ts";
 
 /** The query parameter carrying the attempt number on every callback URL. */
 export const ATTEMPT_PARAM = "attempt";

@@ -10,7 +10,7 @@ import { systemClock } from "../concepts/mod.ts";
 import type { QueuedCallDoc } from "../concepts/CallScheduler/mod.ts";
 import { getLogger } from "../log.ts";
 import { PlacementError, type TelephonyProvider } from "../telephony/mod.ts";
-import { attemptUrls } from "./call_urls.ts";
+import { attemptUrls } from "../telephony/callback_url.ts";
 import {
   type CallFlowDeps,
   completeAttempt,
@@ -18,8 +18,8 @@ import {
   failAttempt,
   hasResponses,
   sessionOf,
-} from "./call_outcomes.ts";
-import type { Tick } from "./periodic_worker.ts";
+} from "./outcomes.ts";
+import type { Tick } from "../workers/periodic_worker.ts";
 
 const log = getLogger(["workers", "calls"]);
 
