@@ -33,9 +33,12 @@ import {
   StatsCache,
   statsRoutes,
   usageTracking,
+  webhookRoutes,
 } from "./server/mod.ts";
 import { createConcepts, ensureConceptIndexes, platformStats, userStats } from "./concepts/mod.ts";
-import { createCallRuntime, createWorkers, loopbackBaseUrl } from "./workers/mod.ts";
+import { createCallRuntime } from "./calls/mod.ts";
+import { loopbackBaseUrl } from "./telephony/mod.ts";
+import { createWorkers } from "./workers/mod.ts";
 
 const log = getLogger(["main"]);
 
@@ -167,7 +170,7 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
       );
     },
   });
-  const workers = createWorkers(config, calls.ticks);
+  const workers = createWorkers(config, calls);
   observability.addWorkers(() => workers.map((w) => w.status()));
   const server = await startServer({
     db,
@@ -179,7 +182,7 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
       conceptRoutes({ concepts, onAction: ({ user }) => user && stats.invalidate(user) }),
       analyticsRoutes(writers.analytics),
       statsRoutes(stats, concepts),
-      calls.webhooks,
+      webhookRoutes(calls.webhooks),
     ],
   });
   listeningAt = loopbackBaseUrl(server.addr);

@@ -1,30 +1,35 @@
 /**
- * The call-scheduler worker's tick: recover calls whose lease expired (any instance's), then claim due
- * PENDING calls one at a time and place each through the telephony provider, with at most
- * `CALL_CONCURRENCY` claims and placements in flight. When the worker is asked to stop, no new call is
- * claimed; the placements in flight finish.
+ * Placing calls: renew the leases of this instance's calls that are still alive (the heartbeat), recover
+ * calls whose lease expired (any instance's), then claim due PENDING calls one at a time and place each
+ * through the telephony provider, with at most `CALL_CONCURRENCY` claims and placements in flight. When
+ * asked to stop, no new call is claimed; the placements in flight finish.
+ *
+ * A lease never expires under a call that is alive: every callback renews it, and so does the heartbeat of
+ * the instance that placed the call, for as long as its provider says the call rings or talks. A call whose
+ * lease did expire is not simply placed again: the provider is asked for its state first, and while an
+ * attempt may still be ringing (its state is unknown and its ring timeout has not passed), the next attempt
+ * waits, so nobody is phoned twice at once.
  *
  * @module
  */
+import type { CallAttempt, CallDoc } from "../concepts/CallScheduler/mod.ts";
 import { systemClock } from "../concepts/mod.ts";
-import type { QueuedCallDoc } from "../concepts/CallScheduler/mod.ts";
 import { getLogger } from "../log.ts";
-import { PlacementError, type TelephonyProvider } from "../telephony/mod.ts";
-import { attemptUrls } from "../telephony/callback_url.ts";
 import {
-  type CallFlowDeps,
-  completeAttempt,
-  emit,
-  failAttempt,
-  hasResponses,
-  sessionOf,
-} from "./outcomes.ts";
-import type { Tick } from "../workers/periodic_worker.ts";
+  isTerminalStatus,
+  PlacementError,
+  type ProviderCallState,
+  statusCallbackUrl,
+  type TelephonyProvider,
+  voiceUrl,
+} from "../telephony/mod.ts";
+import { emitCallEvent } from "./events.ts";
+import { type CallFlowDeps, completeAttempt, failAttempt, hasResponses, sessionOf } from "./outcomes.ts";
 
-const log = getLogger(["workers", "calls"]);
+const log = getLogger(["calls"]);
 
-/** What the call-scheduler worker needs. */
-export interface CallSchedulerDeps extends CallFlowDeps {
+/** What placing calls needs. */
+export interface PlacementDeps extends CallFlowDeps {
   provider: TelephonyProvider;
   /** Claims and placements in flight at most (`CALL_CONCURRENCY`). */
   concurrency: number;
@@ -34,54 +39,82 @@ export interface CallSchedulerDeps extends CallFlowDeps {
   maxRecoveriesPerTick?: number;
 }
 
-/**
- * The tick of the call-scheduler worker.
- *
- * @example
- * ```ts
- * const tick = createCallSchedulerTick({ concepts, queue, provider, concurrency: 4, ... });
- * new PeriodicWorker({ name: "call-scheduler", intervalMs: 15_000, tick });
- * ```
- */
-export function createCallSchedulerTick(deps: CallSchedulerDeps): Tick {
-  return async (signal) => {
-    const started = performance.now();
-    const recovered = await recoverExpiredCalls(deps, signal);
-    let placed = 0;
-    const runner = async () => {
-      while (!signal.aborted) {
-        const call = await deps.queue.claimDueCall({ owner: deps.instance });
-        if (call === null) return;
-        try {
-          if (await placeClaimedCall(deps, call)) placed++;
-        } catch (err) {
-          // The lease stays; its deadline passing is the recovery. One call's trouble does not stop the rest.
-          log.error("call {callId}: placing attempt {attempt} failed: {error}", {
-            callId: call._id,
-            attempt: call.attempts,
-            error: err instanceof Error ? err.stack ?? err.message : String(err),
-          });
-        }
-      }
-    };
-    const results = await Promise.allSettled(Array.from({ length: deps.concurrency }, runner));
-    if (placed > 0 || recovered > 0) {
-      log.info(
-        "call-scheduler tick: {placed} call(s) placed, {recovered} expired lease(s) recovered in {ms} ms",
-        {
-          placed,
-          recovered,
-          ms: Math.round(performance.now() - started),
-        },
-      );
+/** What one round of placing did. */
+export interface PlacementStats {
+  placed: number;
+  recovered: number;
+  /** Leases this instance renewed because its provider says their calls are alive. */
+  renewed: number;
+}
+
+/** This instance's placed attempts whose calls may still be alive: what its heartbeat renews. */
+export class LiveCalls {
+  readonly #attempts = new Map<string, { attempt: number; providerCallId: string }>();
+
+  /** Remembers an attempt the provider accepted. */
+  add(call: string, attempt: number, providerCallId: string): void {
+    this.#attempts.set(call, { attempt, providerCallId });
+  }
+
+  /** How many attempts are watched. */
+  get size(): number {
+    return this.#attempts.size;
+  }
+
+  /** Asks the provider about each watched attempt; forgets those that ended; returns those alive. */
+  async alive(provider: TelephonyProvider): Promise<CallAttempt[]> {
+    const alive: CallAttempt[] = [];
+    for (const [call, { attempt, providerCallId }] of this.#attempts) {
+      if (isAlive(await provider.callStatus(providerCallId))) alive.push({ call, attempt });
+      else this.#attempts.delete(call);
     }
-    const failure = results.find((r) => r.status === "rejected");
-    if (failure) throw failure.reason;
+    return alive;
+  }
+}
+
+/** True while the provider says the call rings or talks. */
+function isAlive(state: ProviderCallState): boolean {
+  return state !== "unknown" && !isTerminalStatus(state);
+}
+
+/**
+ * One round: the heartbeat, recovery, then claims and placements until nothing is due or `signal` aborts.
+ * One call's trouble does not stop the rest; the first unexpected error is thrown once all have settled.
+ */
+export async function placeDueCalls(
+  deps: PlacementDeps,
+  live: LiveCalls,
+  signal: AbortSignal,
+): Promise<PlacementStats> {
+  const renewed = live.size === 0
+    ? 0
+    : await deps.queue.renewLeases({ owner: deps.instance, attempts: await live.alive(deps.provider) });
+  const recovered = await recoverExpiredCalls(deps, signal);
+  let placed = 0;
+  const runner = async () => {
+    while (!signal.aborted) {
+      const call = await deps.queue.claimDueCall({ owner: deps.instance });
+      if (call === null) return;
+      try {
+        if (await placeClaimedCall(deps, live, call)) placed++;
+      } catch (err) {
+        // The lease stays; its deadline passing is the recovery.
+        log.error("call {callId}: placing attempt {attempt} failed: {error}", {
+          callId: call._id,
+          attempt: call.attempts,
+          error: err instanceof Error ? err.stack ?? err.message : String(err),
+        });
+      }
+    }
   };
+  const results = await Promise.allSettled(Array.from({ length: deps.concurrency }, runner));
+  const failure = results.find((r) => r.status === "rejected");
+  if (failure) throw failure.reason;
+  return { placed, recovered, renewed };
 }
 
 /** Places one claimed call; true when the provider accepted it. */
-async function placeClaimedCall(deps: CallSchedulerDeps, call: QueuedCallDoc): Promise<boolean> {
+async function placeClaimedCall(deps: PlacementDeps, live: LiveCalls, call: CallDoc): Promise<boolean> {
   const attempt = call.attempts;
   const session = await sessionOf(deps, call);
   if (session === undefined || session.status === "ABANDONED") {
@@ -90,16 +123,17 @@ async function placeClaimedCall(deps: CallSchedulerDeps, call: QueuedCallDoc): P
   }
   if (session.status === "COMPLETED") {
     // Answered on an earlier attempt whose completion landed after the lease ran out: finish, do not redial.
-    await completeAttempt(deps, call);
+    await completeAttempt(deps, call, session);
     return false;
   }
-  const urls = attemptUrls(deps.callbackBaseUrl(), call._id, attempt);
+  const base = deps.callbackBaseUrl();
   let providerCallId: string;
   try {
     ({ providerCallId } = await deps.provider.placeCall({
       to: call.phoneNumber,
       callId: call._id,
-      ...urls,
+      statusCallbackUrl: statusCallbackUrl(base, call._id, attempt),
+      voiceUrl: voiceUrl(base, call._id, attempt),
       prompts: session.prompts.map((p) => ({ promptId: p.promptId, text: p.text })),
     }));
   } catch (err) {
@@ -121,7 +155,8 @@ async function placeClaimedCall(deps: CallSchedulerDeps, call: QueuedCallDoc): P
     provider: deps.provider.name,
     providerCallId,
   });
-  emit(deps, "placed", call, providerCallId);
+  emitCallEvent(deps, "placed", call, providerCallId);
+  live.add(call._id, attempt, providerCallId);
   const recorded = await deps.queue.recordPlacement({
     call: call._id,
     attempt,
@@ -138,11 +173,13 @@ async function placeClaimedCall(deps: CallSchedulerDeps, call: QueuedCallDoc): P
 }
 
 /**
- * Recovers IN_PROGRESS calls whose deadline passed with no sign of progress: completed if the answers are
- * in, otherwise a failed attempt (retried or failed by the person's `maxRetries`). Each recovery is atomic
- * on the deadline, so of several instances recovering at once one acts.
+ * Recovers IN_PROGRESS calls whose deadline passed with no sign of progress. Completed if the answers are
+ * in; otherwise the provider is asked about the attempt: alive, it is held for another lease; ended, it ends
+ * here the same way; unknown, it is held until its ring timeout has passed, and only then is it a failed
+ * attempt (retried or failed by the person's `maxRetries`). Each step is atomic on the deadline, so of
+ * several instances recovering at once one acts.
  */
-async function recoverExpiredCalls(deps: CallSchedulerDeps, signal: AbortSignal): Promise<number> {
+async function recoverExpiredCalls(deps: PlacementDeps, signal: AbortSignal): Promise<number> {
   const expired = await deps.queue._getExpiredCalls({ limit: deps.maxRecoveriesPerTick ?? 100 });
   let recovered = 0;
   for (const call of expired) {
@@ -152,26 +189,46 @@ async function recoverExpiredCalls(deps: CallSchedulerDeps, signal: AbortSignal)
     const answered = session !== undefined &&
       (session.status === "COMPLETED" || (call.providerStatus === "completed" && hasResponses(session)));
     if (answered) {
-      if (await completeAttempt(deps, call) === "completed") recovered++;
+      if (await completeAttempt(deps, call, session) === "completed") recovered++;
       continue;
     }
+    const state = call.providerCallId === null
+      ? "unknown"
+      : await deps.provider.callStatus(call.providerCallId);
     const owner = call.lease?.owner ?? "nobody";
-    const outcome = await failAttempt(
-      deps,
-      call,
-      `no progress within the lease (held by ${owner}, last status ${call.providerStatus ?? "none"})`,
-      { expiredBy },
-    );
+    const attempt = { call: call._id, attempt: call.attempts, expiredBy };
+    if (isAlive(state)) {
+      const until = new Date(expiredBy.getTime() + deps.queue.leaseMs);
+      if (await deps.queue.holdExpired({ ...attempt, until })) {
+        log.info("call {callId}: lease of attempt {attempt} ran out, but {provider} says {state}; held", {
+          callId: call._id,
+          attempt: call.attempts,
+          provider: deps.provider.name,
+          state,
+        });
+      }
+      continue;
+    }
+    if (state === "unknown") {
+      const started = call.attemptStartedAt?.getTime() ?? expiredBy.getTime();
+      const mayRingUntil = new Date(started + deps.provider.ringTimeoutMs);
+      if (mayRingUntil > expiredBy) {
+        // It may still be ringing: a new attempt now could phone the person twice at once.
+        await deps.queue.holdExpired({ ...attempt, until: mayRingUntil });
+        continue;
+      }
+    }
+    const reason = state === "unknown"
+      ? `no progress within the lease (held by ${owner}, last status ${call.providerStatus ?? "none"})`
+      : `the provider says ${state} (lease held by ${owner})`;
+    const outcome = state === "completed"
+      ? await failAttempt(deps, call, "answered but no answer was heard", { expiredBy })
+      : await failAttempt(deps, call, reason, { expiredBy });
     if (outcome !== "stale") {
       recovered++;
       log.warn(
         "call {callId}: attempt {attempt} recovered after its lease expired (held by {owner}): {outcome}",
-        {
-          callId: call._id,
-          attempt: call.attempts,
-          owner,
-          outcome,
-        },
+        { callId: call._id, attempt: call.attempts, owner, outcome },
       );
     }
   }

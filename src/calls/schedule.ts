@@ -1,29 +1,33 @@
 /**
- * The call-window worker's tick: for each person whose window is open now on their own clock and who is due
- * (no entry for their local today, no active call, no call yet for this occurrence), start a phone reflection
- * with their active prompts and schedule a call for now.
+ * Scheduling: for each person whose window is open now on their own clock and who is due (no entry for their
+ * local today, no active call, no call yet for this occurrence), start a phone reflection with their active
+ * prompts and schedule a call for now, through the `startOccurrenceReflection` sync.
  *
  * Instances race safely: each occurrence is claimed first (one insert wins), and the call itself is unique
- * per occurrence in the database. The tick reads open windows page by page from one cursor and filters each
- * page with a fixed number of bulk queries; writes go at most `concurrency` at a time, so the tick holds a few
- * pooled connections however many people are due.
+ * per occurrence in the database. Open windows are read page by page from one cursor and each page is
+ * filtered with a fixed number of bulk queries; writes go at most `concurrency` at a time, so a round holds a
+ * few pooled connections however many people are due.
  *
  * @module
  */
-import type { Clock, Concepts } from "../concepts/mod.ts";
-import { systemClock } from "../concepts/mod.ts";
+import {
+  activePromptsOf,
+  type Clock,
+  type Concepts,
+  startOccurrenceReflection,
+  systemClock,
+} from "../concepts/mod.ts";
 import type { CallQueue, OccurrenceClaims } from "../concepts/CallScheduler/mod.ts";
-import type { PromptView } from "../concepts/JournalPrompt/mod.ts";
+import type { PromptSnapshot } from "../concepts/ReflectionSession/mod.ts";
 import { getLogger } from "../log.ts";
 import { type CallEventHook, emitCallEvent } from "./events.ts";
-import { type DueCall, findDue, wallClocks } from "./due.ts";
+import { type DueCall, findDue, type SkipCounts, wallClocks } from "./due.ts";
 import { forEachLimit } from "./limit.ts";
-import type { Tick } from "../workers/periodic_worker.ts";
 
-const log = getLogger(["workers", "calls"]);
+const log = getLogger(["calls"]);
 
-/** What the call-window worker needs. */
-export interface CallWindowDeps {
+/** What scheduling needs. */
+export interface SchedulingDeps {
   concepts: Concepts;
   queue: CallQueue;
   occurrences: OccurrenceClaims;
@@ -44,68 +48,51 @@ export interface CallWindowDeps {
 /** Occurrences claimed per round, per concurrent writer. */
 const CLAIM_CHUNK_PER_WRITER = 8;
 
-/** What one tick did, for its log line and tests. */
-export interface CallWindowTickStats {
+/** What one round of scheduling did. */
+export interface SchedulingStats {
   windows: number;
   due: number;
   scheduled: number;
-  durationMs: number;
+  /** The people with a window open somewhere who were not called, by reason. */
+  skipped: SkipCounts;
 }
 
-/**
- * The tick of the call-window worker. `onTick` receives each tick's figures.
- *
- * @example
- * ```ts
- * const tick = createCallWindowTick({ concepts, queue, occurrences, instance: appName, claimStaleMs: 120_000 });
- * new PeriodicWorker({ name: "call-window", intervalMs: 300_000, runAtStart: true, tick });
- * ```
- */
-export function createCallWindowTick(
-  deps: CallWindowDeps,
-  onTick?: (stats: CallWindowTickStats) => void,
-): Tick {
-  return async (signal) => {
-    const started = performance.now();
-    const at = (deps.now ?? systemClock)();
-    const stats = { windows: 0, due: 0, scheduled: 0 };
-    const clocks = wallClocks(await deps.concepts.profile._getTimezones(), at);
-    const pages = deps.concepts.callWindow._pagesOfWindowsOpenAt({ clocks, pageSize: deps.pageSize ?? 500 });
-    for await (const page of pages) {
-      stats.windows += page.length;
-      const due = await findDue(deps, page, at, new Date(at.getTime() - deps.claimStaleMs));
-      stats.due += due.length;
-      stats.scheduled += await scheduleDue(deps, due, at, signal);
-      if (signal.aborted) break;
-    }
-    const result = { ...stats, durationMs: Math.round(performance.now() - started) };
-    // Once per interval (5 minutes by default), so the tick's cost can be watched as the people grow.
-    log.info(
-      "call-window tick: {windows} open window(s), {due} due, {scheduled} call(s) scheduled in {durationMs} ms",
-      { ...result },
-    );
-    onTick?.(result);
+/** One round: every page of open windows, until done or `signal` aborts. */
+export async function scheduleDueCalls(deps: SchedulingDeps, signal: AbortSignal): Promise<SchedulingStats> {
+  const at = (deps.now ?? systemClock)();
+  const stats: SchedulingStats = {
+    windows: 0,
+    due: 0,
+    scheduled: 0,
+    skipped: { entryToday: 0, callPending: 0, outsideWindow: 0, retriesExhausted: 0, noPrompt: 0 },
   };
+  const clocks = wallClocks(await deps.concepts.profile._getTimezones(), at);
+  const pages = deps.concepts.callWindow._pagesOfWindowsOpenAt({ clocks, pageSize: deps.pageSize ?? 500 });
+  for await (const page of pages) {
+    stats.windows += page.length;
+    const { due, skipped } = await findDue(deps, page, at, new Date(at.getTime() - deps.claimStaleMs));
+    for (const reason of Object.keys(skipped) as (keyof typeof skipped)[]) {
+      stats.skipped[reason] += skipped[reason];
+    }
+    stats.due += due.length;
+    const { scheduled, noPrompt } = await scheduleDue(deps, due, at, signal);
+    stats.scheduled += scheduled;
+    stats.skipped.noPrompt += noPrompt;
+    if (signal.aborted) break;
+  }
+  return stats;
 }
 
 /** Claims the due occurrences and schedules a call for each one won; returns how many were scheduled. */
 async function scheduleDue(
-  deps: CallWindowDeps,
+  deps: SchedulingDeps,
   due: readonly DueCall[],
   at: Date,
   signal: AbortSignal,
-): Promise<number> {
-  if (due.length === 0 || signal.aborted) return 0;
-  const users = due.map((d) => d.user);
-  const prompts = new Map(
-    (await deps.concepts.journalPrompt._getActivePromptsOfUsers({ users })).map((p) => [p.user, p.prompts]),
-  );
+): Promise<{ scheduled: number; noPrompt: number }> {
+  if (due.length === 0 || signal.aborted) return { scheduled: 0, noPrompt: 0 };
+  const prompts = await activePromptsOf(deps.concepts, due.map((d) => d.user));
   const callable = due.filter((d) => prompts.has(d.user));
-  if (callable.length < due.length) {
-    log.info("{count} person(s) with an open window have no active prompt; not called", {
-      count: due.length - callable.length,
-    });
-  }
   const concurrency = deps.concurrency ?? 2;
   // Claim a few at a time, in an order of our own: instances working on the same page take turns on
   // different people instead of one claiming the whole page while the others find nothing left.
@@ -129,7 +116,7 @@ async function scheduleDue(
       });
     }
   }
-  return scheduled;
+  return { scheduled, noPrompt: due.length - callable.length };
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -142,9 +129,9 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 }
 
 async function scheduleOneSafely(
-  deps: CallWindowDeps,
+  deps: SchedulingDeps,
   d: DueCall,
-  prompts: readonly PromptView[],
+  prompts: readonly PromptSnapshot[],
   at: Date,
 ): Promise<boolean> {
   try {
@@ -161,7 +148,7 @@ async function scheduleOneSafely(
   }
 }
 
-async function claimOccurrences(deps: CallWindowDeps, due: readonly DueCall[], at: Date): Promise<DueCall[]> {
+async function claimOccurrences(deps: SchedulingDeps, due: readonly DueCall[], at: Date): Promise<DueCall[]> {
   const fresh = due.filter((d) => d.staleClaim === undefined);
   const won = await deps.occurrences.claim({
     owner: deps.instance,
@@ -192,26 +179,18 @@ async function claimOccurrences(deps: CallWindowDeps, due: readonly DueCall[], a
 
 /** Starts the reflection and schedules the call for one claimed occurrence. */
 async function scheduleOne(
-  deps: CallWindowDeps,
+  deps: SchedulingDeps,
   d: DueCall,
-  prompts: readonly PromptView[],
+  prompts: readonly PromptSnapshot[],
   at: Date,
 ): Promise<boolean> {
-  const { concepts } = deps;
-  const { session } = await concepts.reflectionSession.startSession({
+  const result = await startOccurrenceReflection(deps.concepts, {
     user: d.user,
-    mode: "phone",
-    prompts: prompts.map((p) => ({ promptId: p._id, text: p.text })),
-  });
-  const result = await deps.queue.scheduleOccurrenceCall({
-    user: d.user,
-    reflectionSession: session,
     phoneNumber: d.phoneNumber,
     occurrence: d.occurrence,
     scheduledFor: at,
-  });
+  }, prompts);
   if ("conflict" in result) {
-    await concepts.reflectionSession.abandonSession({ user: d.user, session });
     // An active call that started meanwhile may end inside the window; let a later tick try again.
     if (result.conflict === "active_call") {
       await deps.occurrences.release({ owner: deps.instance, occurrence: d.occurrence });
@@ -233,18 +212,10 @@ async function scheduleOne(
       timezone: d.timezone,
       localDate: d.window.localDate,
       callId: result.call,
-      session,
+      session: result.session,
       occurrence: d.occurrence,
     },
   );
-  emitCallEvent(deps.onCallEvent, {
-    type: "scheduled",
-    call: result.call,
-    user: d.user,
-    attempt: 0,
-    at,
-    instance: deps.instance,
-    detail: d.occurrence,
-  });
+  emitCallEvent(deps, "scheduled", { _id: result.call, user: d.user, attempts: 0 }, d.occurrence);
   return true;
 }

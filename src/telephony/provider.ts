@@ -3,6 +3,10 @@
  *
  * @module
  */
+import type { ProviderCallStatus } from "./callbacks.ts";
+
+/** What the provider says about a call it placed: its status now, or `unknown` when it cannot tell. */
+export type ProviderCallState = ProviderCallStatus | "unknown";
 
 /** One question the person is asked during the call. */
 export interface CallPrompt {
@@ -25,7 +29,7 @@ export interface PlaceCallRequest {
    * (its voice URL fetches the TwiML that asks them).
    */
   prompts?: CallPrompt[];
-  /** The TwiML voice URL; Twilio defaults it to `voiceUrl(publicBaseUrl, callId)`. */
+  /** The TwiML voice URL, built with `voiceUrl()`; Twilio defaults it to `voiceUrl(publicBaseUrl, callId)`. */
   voiceUrl?: string;
 }
 
@@ -57,6 +61,17 @@ export interface TelephonyProvider {
    * @throws {PlacementError} when the provider did not accept the call.
    */
   placeCall(request: PlaceCallRequest): Promise<PlaceCallResult>;
+  /**
+   * The status of a call this provider placed, asked when its lease ran out, before any thought of placing
+   * it again. `unknown` when the provider does not know the call (the simulated provider of another process)
+   * or cannot be reached now; never throws.
+   */
+  callStatus(providerCallId: string): Promise<ProviderCallState>;
+  /**
+   * The longest a placed call may ring unanswered, counted from the placement request: until then an attempt
+   * whose state is unknown may still be ringing, so no other attempt of the call is placed.
+   */
+  readonly ringTimeoutMs: number;
   /** Stops: pending simulated calls are cancelled, requests in flight are awaited. Idempotent. */
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import {
   parseTranscriptCallback,
   statusCallbackUrl,
   TERMINAL_STATUSES,
-} from "../../src/telephony/callbacks.ts";
+} from "../../src/telephony/mod.ts";
 import { PlacementError } from "../../src/telephony/provider.ts";
 import { TWILIO_SIGNATURE_HEADER, verifyTwilioSignature } from "../../src/telephony/signature.ts";
 import { SimulatedProvider, type SimulatedProviderOptions } from "../../src/telephony/simulated.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { statusCallbackUrl, voiceUrl } from "../../src/telephony/callbacks.ts";
+import { statusCallbackUrl, voiceUrl } from "../../src/telephony/mod.ts";
 import { PlacementError } from "../../src/telephony/provider.ts";
 import { TwilioProvider, type TwilioProviderOptions } from "../../src/telephony/twilio.ts";
 import { waitFor } from "../helpers/wait.ts";

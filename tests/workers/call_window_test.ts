@@ -10,7 +10,7 @@ import {
   ensureConceptIndexes,
   startReflection,
 } from "../../src/concepts/mod.ts";
-import { CallQueue, OccurrenceClaims, type QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
+import { type CallDoc, CallQueue, OccurrenceClaims } from "../../src/concepts/CallScheduler/mod.ts";
 import { localMoment } from "../../src/concepts/CallWindow/mod.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { completeReflection } from "../../src/concepts/syncs.ts";
@@ -37,7 +37,7 @@ async function openDb() {
     db,
     concepts,
     tick,
-    calls: db.collection<QueuedCallDoc>("CallScheduler.calls"),
+    calls: db.collection<CallDoc>("CallScheduler.calls"),
     async close() {
       await client.close();
       await devdb.stop();

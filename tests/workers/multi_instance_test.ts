@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
-import type { QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
+import type { CallDoc } from "../../src/concepts/CallScheduler/mod.ts";
 import { instanceAppName } from "../../src/db/client.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { appConnections } from "../helpers/runtime.ts";
@@ -24,7 +24,7 @@ async function openCluster() {
     devdb,
     db,
     servers,
-    calls: db.collection<QueuedCallDoc>("CallScheduler.calls"),
+    calls: db.collection<CallDoc>("CallScheduler.calls"),
     entries: db.collection("JournalEntry.entries"),
     async spawn(count: number, env: Record<string, string>) {
       const started = await Promise.all(
