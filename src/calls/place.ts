@@ -50,15 +50,21 @@ export interface PlacementStats {
 /** This instance's placed attempts whose calls may still be alive: what its heartbeat renews. */
 export class LiveCalls {
   readonly #attempts = new Map<string, { attempt: number; providerCallId: string }>();
+  #lastBeat = -Infinity;
+
+  /**
+   * Whether a heartbeat is due at `now`: three per lease, however often the tick runs, so the provider is
+   * not asked about every call on every tick.
+   */
+  beatDue(now: Date, leaseMs: number): boolean {
+    if (this.#attempts.size === 0 || now.getTime() - this.#lastBeat < leaseMs / 3) return false;
+    this.#lastBeat = now.getTime();
+    return true;
+  }
 
   /** Remembers an attempt the provider accepted. */
   add(call: string, attempt: number, providerCallId: string): void {
     this.#attempts.set(call, { attempt, providerCallId });
-  }
-
-  /** How many attempts are watched. */
-  get size(): number {
-    return this.#attempts.size;
   }
 
   /** Asks the provider about each watched attempt; forgets those that ended; returns those alive. */
@@ -86,9 +92,9 @@ export async function placeDueCalls(
   live: LiveCalls,
   signal: AbortSignal,
 ): Promise<PlacementStats> {
-  const renewed = live.size === 0
-    ? 0
-    : await deps.queue.renewLeases({ owner: deps.instance, attempts: await live.alive(deps.provider) });
+  const renewed = live.beatDue((deps.now ?? systemClock)(), deps.queue.leaseMs)
+    ? await deps.queue.renewLeases({ owner: deps.instance, attempts: await live.alive(deps.provider) })
+    : 0;
   const recovered = await recoverExpiredCalls(deps, signal);
   let placed = 0;
   const runner = async () => {

@@ -52,6 +52,23 @@ async function callbacksOf(receiver: Recorder, callId: string): Promise<string[]
   );
 }
 
+strictTest("the simulation tells the state of its own calls, and knows nothing of others'", async () => {
+  const { receiver, sim, place, close } = setup({ ringMs: 1_000 });
+  try {
+    const { providerCallId } = await place("call-state");
+    await waitFor(() => receiver.requests.some((r) => r.form.get("CallStatus") === "ringing"), {
+      what: "the ringing callback",
+    });
+    assert.equal(await sim.callStatus(providerCallId), "ringing");
+    await callbacksOf(receiver, "call-state");
+    assert.equal(await sim.callStatus(providerCallId), "completed");
+    assert.equal(await sim.callStatus("CA" + "0".repeat(32)), "unknown");
+    assert.ok(sim.ringTimeoutMs > 1_000, "it may ring its ringMs, and a margin");
+  } finally {
+    await close();
+  }
+});
+
 strictTest(
   "an answered call posts ringing, in-progress, one transcript per prompt, then completed",
   async () => {
