@@ -47,13 +47,14 @@ export type CompleteOutcome = "completed" | "already_completed" | "no_responses"
 /**
  * Ends the call's current attempt as failed: back to PENDING after a backoff while the person's `maxRetries`
  * allows (a call is placed at most `1 + maxRetries` times), else FAILED with its session ABANDONED. With
- * `expiredBy`, only if the attempt's deadline passed by then (lease recovery).
+ * `expiredBy`, only if the attempt's deadline passed by then (lease recovery); with `notBefore`, the next
+ * attempt is not placed before then (this one may still ring).
  */
 export async function failAttempt(
   deps: CallFlowDeps,
   call: CallDoc,
   reason: string,
-  options: { retryable?: boolean; retryAfterMs?: number; expiredBy?: Date } = {},
+  options: { retryable?: boolean; retryAfterMs?: number; expiredBy?: Date; notBefore?: Date } = {},
 ): Promise<FailOutcome> {
   const [profile] = await deps.concepts.profile._getProfile({ user: call.user });
   const maxRetries = profile?.maxRetries ?? DEFAULT_MAX_RETRIES;
@@ -61,7 +62,8 @@ export async function failAttempt(
   const base = { call: call._id, attempt, error: reason, expiredBy: options.expiredBy };
   if ((options.retryable ?? true) && attempt <= maxRetries) {
     const delay = backoffDelayMs(deps.backoff, attempt, deps.random, options.retryAfterMs);
-    const nextAttemptAt = new Date((deps.now ?? systemClock)().getTime() + delay);
+    const backedOff = (deps.now ?? systemClock)().getTime() + delay;
+    const nextAttemptAt = new Date(Math.max(backedOff, options.notBefore?.getTime() ?? 0));
     if (!await deps.queue.recordRetry({ ...base, nextAttemptAt })) return "stale";
     log.info(
       "call {callId} attempt {attempt} did not reach the person ({reason}); attempt {next} of {max} at {nextAttemptAt}",

@@ -24,6 +24,7 @@ import {
   voiceUrl,
 } from "../telephony/mod.ts";
 import { emitCallEvent } from "./events.ts";
+import { forEachLimit } from "./limit.ts";
 import { type CallFlowDeps, completeAttempt, failAttempt, hasResponses, sessionOf } from "./outcomes.ts";
 
 const log = getLogger(["calls"]);
@@ -67,13 +68,16 @@ export class LiveCalls {
     this.#attempts.set(call, { attempt, providerCallId });
   }
 
-  /** Asks the provider about each watched attempt; forgets those that ended; returns those alive. */
-  async alive(provider: TelephonyProvider): Promise<CallAttempt[]> {
+  /**
+   * Asks the provider about each watched attempt, `concurrency` at a time; forgets those that ended; returns
+   * those alive.
+   */
+  async alive(provider: TelephonyProvider, concurrency: number): Promise<CallAttempt[]> {
     const alive: CallAttempt[] = [];
-    for (const [call, { attempt, providerCallId }] of this.#attempts) {
+    await forEachLimit([...this.#attempts], concurrency, async ([call, { attempt, providerCallId }]) => {
       if (isAlive(await provider.callStatus(providerCallId))) alive.push({ call, attempt });
       else this.#attempts.delete(call);
-    }
+    });
     return alive;
   }
 }
@@ -93,7 +97,10 @@ export async function placeDueCalls(
   signal: AbortSignal,
 ): Promise<PlacementStats> {
   const renewed = live.beatDue((deps.now ?? systemClock)(), deps.queue.leaseMs)
-    ? await deps.queue.renewLeases({ owner: deps.instance, attempts: await live.alive(deps.provider) })
+    ? await deps.queue.renewLeases({
+      owner: deps.instance,
+      attempts: await live.alive(deps.provider, deps.concurrency),
+    })
     : 0;
   const recovered = await recoverExpiredCalls(deps, signal);
   let placed = 0;
@@ -148,9 +155,12 @@ async function placeClaimedCall(deps: PlacementDeps, live: LiveCalls, call: Call
       return false;
     }
     const placement = err instanceof PlacementError ? err : undefined;
+    const started = (call.attemptStartedAt ?? (deps.now ?? systemClock)()).getTime();
     await failAttempt(deps, call, `placement failed: ${placement?.message ?? String(err)}`, {
       retryable: placement?.retryable ?? true,
       retryAfterMs: placement?.retryAfterMs,
+      // The provider may have placed it after all: it may ring until its ring timeout.
+      ...(placement?.mayHavePlaced ? { notBefore: new Date(started + deps.provider.ringTimeoutMs) } : {}),
     });
     return false;
   }

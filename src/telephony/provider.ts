@@ -104,6 +104,11 @@ export class PlacementError extends Error {
   readonly providerCode?: number;
   /** How long the provider asked us to wait (a 429's `Retry-After`), in milliseconds. */
   readonly retryAfterMs?: number;
+  /**
+   * True when the request may have reached the provider and its answer was lost (a timeout, a dropped
+   * connection): the call may ring anyway, so the next attempt waits out its ring timeout.
+   */
+  readonly mayHavePlaced: boolean;
 
   constructor(
     message: string,
@@ -113,6 +118,7 @@ export class PlacementError extends Error {
       status?: number;
       providerCode?: number;
       retryAfterMs?: number;
+      mayHavePlaced?: boolean;
       cause?: unknown;
     },
   ) {
@@ -120,6 +126,7 @@ export class PlacementError extends Error {
     this.name = "PlacementError";
     this.retryable = options.retryable;
     this.failure = options.failure;
+    this.mayHavePlaced = options.mayHavePlaced ?? false;
     if (options.status !== undefined) this.status = options.status;
     if (options.providerCode !== undefined) this.providerCode = options.providerCode;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;

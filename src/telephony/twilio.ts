@@ -200,7 +200,11 @@ export class TwilioProvider implements TelephonyProvider {
       const reason = signal.aborted
         ? `no answer within ${this.#options.timeoutMs} ms`
         : this.#redact(String(error));
-      throw new PlacementError(`Twilio unreachable: ${reason}`, { retryable: true, failure: "unreachable" });
+      throw new PlacementError(`Twilio unreachable: ${reason}`, {
+        retryable: true,
+        failure: "unreachable",
+        mayHavePlaced: true,
+      });
     }
   }
 
@@ -213,6 +217,7 @@ export class TwilioProvider implements TelephonyProvider {
         retryable: !response.ok,
         failure: response.ok ? "bad-response" : "unreachable",
         status: response.status,
+        mayHavePlaced: response.ok,
       });
     }
     let body: unknown;
@@ -258,6 +263,7 @@ export class TwilioProvider implements TelephonyProvider {
     return new PlacementError(`Twilio placement failed: ${this.#redact(String(error))}`, {
       retryable: true,
       failure: "unreachable",
+      mayHavePlaced: true,
     });
   }
 

@@ -7,7 +7,12 @@ import { MongoClient } from "mongodb";
 import { createConcepts, ensureConceptIndexes, startReflection } from "../../src/concepts/mod.ts";
 import { type CallDoc, CallQueue } from "../../src/concepts/CallScheduler/mod.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
-import type { PlaceCallRequest, ProviderCallState, TelephonyProvider } from "../../src/telephony/mod.ts";
+import {
+  type PlaceCallRequest,
+  PlacementError,
+  type ProviderCallState,
+  type TelephonyProvider,
+} from "../../src/telephony/mod.ts";
 import { createCallSchedulerTick } from "../../src/workers/mod.ts";
 import { ManualClock } from "../concepts/harness.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -22,6 +27,8 @@ class RecordingProvider implements TelephonyProvider {
   readonly placed: PlaceCallRequest[] = [];
   readonly states = new Map<string, ProviderCallState>();
   ringTimeoutMs = 0;
+  /** Placements that time out, as Twilio's may: the call may have been made anyway. */
+  timeouts = 0;
   inFlight = 0;
   maxInFlight = 0;
   #gate = Promise.withResolvers<void>();
@@ -34,6 +41,13 @@ class RecordingProvider implements TelephonyProvider {
     try {
       if (this.hold) await this.#gate.promise;
       else await new Promise((resolve) => setTimeout(resolve, 2));
+      if (this.timeouts > 0 && this.timeouts--) {
+        throw new PlacementError("no answer within 15000 ms", {
+          retryable: true,
+          failure: "unreachable",
+          mayHavePlaced: true,
+        });
+      }
       this.placed.push(request);
       return { providerCallId: `CA${request.callId.padStart(32, "0")}` };
     } finally {
@@ -232,6 +246,31 @@ Deno.test("a lease that runs out while the call still rings: held, never placed 
     call = (await t.calls.findOne({ _id: id }))!;
     assert.equal(call.attempts, 2);
     assert.match(call.lastError ?? "", /no progress within the lease/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a placement that timed out may have rung: the next attempt waits out the ring timeout", async () => {
+  const clock = new ManualClock(new Date().toISOString());
+  const t = await open({ clock, leaseMs: 1_000 });
+  try {
+    const [id] = await t.pendingCalls(1);
+    const provider = new RecordingProvider();
+    provider.ringTimeoutMs = 10_000;
+    provider.timeouts = 1;
+    await t.tick("zien-backend:h:a", provider, 1)(never);
+    assert.equal(provider.placed.length, 0);
+    const call = (await t.calls.findOne({ _id: id }))!;
+    assert.equal(call.status, "PENDING");
+    assert.equal(call.nextAttemptAt.getTime(), call.attemptStartedAt!.getTime() + 10_000);
+    clock.advance(9_999);
+    await t.tick("zien-backend:h:a", provider, 1)(never);
+    assert.equal(provider.placed.length, 0, "it may still ring");
+    clock.advance(1);
+    await t.tick("zien-backend:h:a", provider, 1)(never);
+    assert.equal(provider.placed.length, 1);
+    assert.equal((await t.calls.findOne({ _id: id }))!.attempts, 2);
   } finally {
     await t.close();
   }
