@@ -6,9 +6,10 @@
  *
  * The life of a call: PENDING (`nextAttemptAt` = when to place it) -> claimed: IN_PROGRESS, `attempts + 1`,
  * `lease` = this instance until `now + leaseMs`, and `nextAttemptAt` = the same deadline -> placed: the
- * provider's id recorded, the deadline renewed -> every callback that shows progress renews the deadline ->
- * COMPLETED, or back to PENDING with backoff, or FAILED. An IN_PROGRESS call whose deadline passes (its
- * instance died, a callback was lost) is recovered by any instance as a failed attempt.
+ * provider's id recorded, the deadline renewed -> every callback that shows progress, and the placing
+ * instance's heartbeat while the call is alive, renews the deadline -> COMPLETED, or back to PENDING with
+ * backoff, or FAILED. An IN_PROGRESS call whose deadline passes (its instance died, a callback was lost) is
+ * held while it may still ring (`holdExpired`), then recovered by any instance as a failed attempt.
  *
  * @module
  */
@@ -276,7 +277,7 @@ export class CallQueue {
     ).toArray();
   }
 
-  /** A call as stored, for the workers and webhooks (never for a person: it carries the lease). */
+  /** A call as stored, for the call flow (never for a person: it carries the lease). */
   async _getCall(input: { call: string }): Promise<CallDoc | null> {
     return await this.#queue.findOne({ _id: input.call });
   }
