@@ -100,6 +100,8 @@ export class CallQueue {
           providerCallId: input.providerCallId,
           lease: { owner: input.owner, expiresAt: deadline },
           nextAttemptAt: deadline,
+          // Placed by now: its ring timeout counts from here, not from the claim.
+          attemptStartedAt: now,
           updatedAt: now,
         },
       },

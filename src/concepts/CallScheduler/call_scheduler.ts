@@ -60,7 +60,10 @@ export interface CallDoc {
   endedAt: Date | null;
   /** For calls made from a call window: `<user>:<window>:<local date>`, unique among calls. */
   occurrence?: string;
-  /** When the current attempt was claimed: it may ring until then plus the provider's ring timeout. */
+  /**
+   * When the current attempt was claimed, then when its placement was recorded: it may ring until then plus
+   * the provider's ring timeout.
+   */
   attemptStartedAt?: Date | null;
   /** The provider's last status for the current attempt (Twilio's `CallStatus`), null before any. */
   providerStatus?: string | null;
