@@ -36,9 +36,12 @@ import {
   StatsCache,
   statsRoutes,
   usageTracking,
+  webhookRoutes,
 } from "./server/mod.ts";
 import { createConcepts, ensureConceptIndexes, platformStats, userStats } from "./concepts/mod.ts";
-import { createCallRuntime, createWorkers, loopbackBaseUrl } from "./workers/mod.ts";
+import { createCallRuntime } from "./calls/mod.ts";
+import { loopbackBaseUrl } from "./telephony/mod.ts";
+import { createWorkers } from "./workers/mod.ts";
 
 const log = getLogger(["main"]);
 
@@ -206,7 +209,7 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
       );
     },
   });
-  const workers = createWorkers(config, calls.ticks);
+  const workers = createWorkers(config, calls);
   observability.addWorkers(() => workers.map((w) => w.status()));
   const server = await startServer({
     db,
@@ -222,7 +225,7 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
       }),
       analyticsRoutes(writers.analytics, concepts.userAuth),
       statsRoutes(stats, concepts),
-      calls.webhooks,
+      webhookRoutes(calls.webhooks),
     ],
   });
   listeningAt = loopbackBaseUrl(server.addr);

@@ -4,7 +4,7 @@
  * @module
  */
 import { localMoment } from "./CallWindow/active_window.ts";
-import type { Concepts } from "./mod.ts";
+import type { Concepts } from "./concepts.ts";
 
 /** One person's figures. */
 export interface UserStats {

@@ -4,10 +4,11 @@
  *
  * @module
  */
-import type { Concepts } from "./mod.ts";
+import type { Concepts } from "./concepts.ts";
 import { ConceptError } from "./errors.ts";
 import { type ActiveWindow, localMoment } from "./CallWindow/active_window.ts";
-import type { SessionMode, SessionView } from "./ReflectionSession/reflection_session.ts";
+import type { OccurrenceCallResult } from "./CallScheduler/call_scheduler.ts";
+import type { PromptSnapshot, SessionMode, SessionView } from "./ReflectionSession/reflection_session.ts";
 
 /** Registers an account and gives it the default prompts. */
 export async function registerUser(
@@ -19,40 +20,95 @@ export async function registerUser(
   return { user };
 }
 
-/** Starts a reflection over the person's active prompts, as they are now. */
+/**
+ * Starts a reflection over the person's active prompts, as they are now. `prompts`: those prompts, when the
+ * caller read them already (the call-window tick reads everyone's at once with `activePromptsOf`); never
+ * from HTTP, whose schema does not have it.
+ */
 export async function startReflection(
   concepts: Concepts,
-  input: { user: string; mode: SessionMode },
+  input: { user: string; mode: SessionMode; prompts?: readonly PromptSnapshot[] },
 ): Promise<{ session: string }> {
-  const prompts = await concepts.journalPrompt._getActivePrompts({ user: input.user });
+  const snapshot = input.prompts ??
+    (await concepts.journalPrompt._getActivePrompts({ user: input.user })).map((p) => ({
+      promptId: p._id,
+      text: p.text,
+    }));
   return await concepts.reflectionSession.startSession({
     user: input.user,
     mode: input.mode,
-    prompts: prompts.map((p) => ({ promptId: p._id, text: p.text })),
+    prompts: snapshot,
   });
+}
+
+/** The bulk read of `startReflection`: the active prompts of each of `users` with any, in one query. */
+export async function activePromptsOf(
+  concepts: Concepts,
+  users: readonly string[],
+): Promise<Map<string, PromptSnapshot[]>> {
+  const found = await concepts.journalPrompt._getActivePromptsOfUsers({ users });
+  return new Map(found.map((p) => [p.user, p.prompts.map((q) => ({ promptId: q._id, text: q.text }))]));
+}
+
+/**
+ * The phone reflection for one window occurrence (the call-window tick): `startReflection` over `prompts`,
+ * then the occurrence's call to `phoneNumber`, as `scheduleReflectionCall` does for a call asked over HTTP.
+ * When the call cannot be made (the person has an active call, or the occurrence has its call already), the
+ * session is abandoned again and the conflict returned.
+ */
+export async function startOccurrenceReflection(
+  concepts: Concepts,
+  input: { user: string; phoneNumber: string; occurrence: string; scheduledFor: Date },
+  prompts: readonly PromptSnapshot[],
+): Promise<OccurrenceCallResult & { session: string }> {
+  const { session } = await startReflection(concepts, { user: input.user, mode: "phone", prompts });
+  const result = await concepts.callScheduler.scheduleOccurrenceCall({
+    ...input,
+    reflectionSession: session,
+  });
+  if ("conflict" in result) await concepts.reflectionSession.abandonSession({ user: input.user, session });
+  return { ...result, session };
 }
 
 /**
  * Completes a reflection and makes its journal entry, exactly once per session (the entry's unique index
- * decides). Completing a session twice is refused (`conflict`), but the refusal first makes sure the entry
- * exists, so a flow that died between the two steps is healed by being run again, e.g. by a redelivered
- * webhook.
+ * decides), however often and by whomever it runs. A session already COMPLETED still gets its entry made if
+ * that is missing, so a flow that died between the two steps is healed by running it again, e.g. by a
+ * redelivered webhook; `refusal` then says why completing it again was refused. An ABANDONED session is
+ * refused (`conflict`). `loaded` is the session as the caller just read it, which saves reading it again.
+ */
+export async function completeReflectionOnce(
+  concepts: Concepts,
+  input: { user: string; session: string; rating?: number },
+  loaded?: SessionView,
+): Promise<{ session: SessionView; entry: string; created: boolean; refusal?: ConceptError }> {
+  let session: SessionView;
+  let refusal: ConceptError | undefined;
+  try {
+    await concepts.reflectionSession.completeSession(input);
+    session = loaded === undefined
+      ? (await concepts.reflectionSession._getSession(input))[0]
+      : { ...loaded, status: "COMPLETED", ...(input.rating === undefined ? {} : { rating: input.rating }) };
+  } catch (err) {
+    if (!(err instanceof ConceptError && err.kind === "conflict")) throw err;
+    [session] = await concepts.reflectionSession._getSession(input);
+    if (session.status !== "COMPLETED") throw err;
+    refusal = err;
+  }
+  const { entry, created } = await ensureEntry(concepts, session);
+  return { session, entry, created, ...(refusal === undefined ? {} : { refusal }) };
+}
+
+/**
+ * Completes a reflection and makes its journal entry (`completeReflectionOnce`). Completing a session twice
+ * is refused (`conflict`), after the refusal made sure the entry exists.
  */
 export async function completeReflection(
   concepts: Concepts,
   input: { user: string; session: string; rating?: number },
 ): Promise<{ session: string; entry: string }> {
-  try {
-    await concepts.reflectionSession.completeSession(input);
-  } catch (err) {
-    if (err instanceof ConceptError && err.kind === "conflict") {
-      const [session] = await concepts.reflectionSession._getSession(input);
-      if (session.status === "COMPLETED") await ensureEntry(concepts, session);
-    }
-    throw err;
-  }
-  const [session] = await concepts.reflectionSession._getSession(input);
-  const { entry } = await ensureEntry(concepts, session);
+  const { entry, refusal } = await completeReflectionOnce(concepts, input);
+  if (refusal !== undefined) throw refusal;
   return { session: input.session, entry };
 }
 

@@ -5,8 +5,22 @@
  * @module
  */
 import type { Registry } from "prom-client";
-import type { WorkerStatus } from "../workers/periodic_worker.ts";
 import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
+
+/**
+ * A worker's state as health output and metrics show it. Declared here, not imported: `workers/` and
+ * `server/` do not import each other, and `PeriodicWorker.status()` has this shape.
+ */
+export interface WorkerStatus {
+  name: string;
+  running: boolean;
+  /** Epoch milliseconds when the last tick started, or null before the first. */
+  lastTickAt: number | null;
+  lastDurationMs: number | null;
+  ticks: number;
+  failures: number;
+  lastError: string | null;
+}
 
 /** What the metrics read of a worker. */
 export type WorkerMetricsStatus = Pick<

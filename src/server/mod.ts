@@ -31,3 +31,4 @@ export { StatsCache, type StatsCacheOptions, type StatsQueries, statsRoutes } fr
 export * from "./usage.ts";
 export * from "./analytics.ts";
 export * from "./concepts/mod.ts";
+export { MAX_WEBHOOK_BODY_BYTES, webhookRoutes } from "./webhooks.ts";

@@ -10,7 +10,7 @@ import type { ConnectionBudget } from "../db/budget.ts";
 import { PoolMonitor } from "../db/pool_monitor.ts";
 import { ServerViewCache } from "../db/server_view.ts";
 import type { TenantDbs } from "../db/tenants.ts";
-import type { WorkerStatus } from "../workers/periodic_worker.ts";
+import type { WorkerStatus } from "./metrics_workers.ts";
 import type { ConnectionsReport } from "./health.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 

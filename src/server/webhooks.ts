@@ -1,5 +1,5 @@
 /**
- * The telephony webhooks: `POST /webhooks/telephony/status` (a call's status), `POST
+ * The telephony webhooks, an HTTP adapter over `calls/`'s callbacks: `POST /webhooks/telephony/status` (a call's status), `POST
  * /webhooks/telephony/transcript` (the speech for one prompt) and `POST /webhooks/telephony/voice` (the TwiML
  * Twilio runs when the person picks up). Form-encoded, as Twilio sends them and the simulated provider
  * imitates.
@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * const routes = webhookRoutes({ ...callFlowDeps, authToken, publicBaseUrl, callbackBaseUrl: () => base });
+ * const routes = webhookRoutes(calls.webhooks); // calls = createCallRuntime(...)
  * startServer({ ..., routes: [routes] });
  * ```
  * @module
@@ -19,34 +19,29 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getLogger } from "../log.ts";
 import {
+  type CallWebhooks,
+  firstPrompt,
+  handleStatusCallback,
+  handleTranscriptCallback,
+} from "../calls/mod.ts";
+import {
   hangupTwiml,
+  parseCallbackAddress,
   parseStatusCallback,
   parseTranscriptCallback,
   promptTwiml,
   publicRequestUrl,
+  transcriptCallbackUrl,
   TWILIO_SIGNATURE_HEADER,
   TWIML_CONTENT_TYPE,
   verifyTwilioSignature,
   WEBHOOK_PATHS,
 } from "../telephony/mod.ts";
-import { firstPrompt, handleStatusCallback, handleTranscriptCallback } from "../workers/call_callbacks.ts";
-import type { CallFlowDeps } from "../workers/call_outcomes.ts";
-import { attemptOf, attemptTranscriptUrl } from "../workers/call_urls.ts";
 
 const log = getLogger(["http", "webhooks"]);
 
 /** The largest callback body accepted; Twilio's are a few hundred bytes. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
-
-/** What the webhook routes need besides the call flows. */
-export interface WebhookDeps extends CallFlowDeps {
-  /** When set, every request must be signed with it (`TWILIO_AUTH_TOKEN`). */
-  authToken?: string;
-  /** The base URL Twilio signed (`PUBLIC_BASE_URL`); unset, the URL the request arrived at. */
-  publicBaseUrl?: string;
-  /** Where the TwiML sends the next transcript: the base the calls were placed with. */
-  callbackBaseUrl: () => string;
-}
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
 
@@ -67,7 +62,7 @@ function twiml(c: Context, body: string): Response {
  * app.route("/", webhookRoutes(deps));
  * ```
  */
-export function webhookRoutes(deps: WebhookDeps): Hono {
+export function webhookRoutes(deps: CallWebhooks): Hono {
   const app = new Hono();
   app.use(
     "/webhooks/telephony/*",
@@ -98,33 +93,29 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
   });
 
   app.post(WEBHOOK_PATHS.status, async (c) => {
-    const url = new URL(c.req.url);
-    const callback = parseStatusCallback(url, await formOf(c));
+    const callback = parseStatusCallback(new URL(c.req.url), await formOf(c));
     if (callback === undefined) return c.text("Expected callId, CallSid and a known CallStatus", 400);
-    await handleStatusCallback(deps, callback, attemptOf(url));
+    await handleStatusCallback(deps.flow, callback);
     return c.body(null, 204);
   });
 
   app.post(WEBHOOK_PATHS.transcript, async (c) => {
-    const url = new URL(c.req.url);
-    const callback = parseTranscriptCallback(url, await formOf(c));
+    const callback = parseTranscriptCallback(new URL(c.req.url), await formOf(c));
     if (callback === undefined) return c.text("Expected callId, promptId and CallSid", 400);
-    const attempt = attemptOf(url);
-    const { next } = await handleTranscriptCallback(deps, callback, attempt);
+    const { next } = await handleTranscriptCallback(deps.flow, callback);
+    const { attempt, callId } = callback;
     if (next === undefined || attempt === undefined) return twiml(c, hangupTwiml("Thank you. Goodbye."));
-    const action = attemptTranscriptUrl(deps.callbackBaseUrl(), callback.callId, next.promptId, attempt);
+    const action = transcriptCallbackUrl(deps.callbackBaseUrl(), callId, next.promptId, attempt);
     return twiml(c, promptTwiml(next.text, action));
   });
 
   app.post(WEBHOOK_PATHS.voice, async (c) => {
-    const url = new URL(c.req.url);
-    const callId = url.searchParams.get("callId");
-    const callSid = (await formOf(c)).get("CallSid");
-    const attempt = attemptOf(url);
-    if (callId === null || callSid === null) return c.text("Expected callId and CallSid", 400);
-    const first = await firstPrompt(deps, callId, attempt, callSid);
+    const { callId, attempt } = parseCallbackAddress(new URL(c.req.url));
+    const providerCallId = (await formOf(c)).get("CallSid");
+    if (callId === undefined || providerCallId === null) return c.text("Expected callId and CallSid", 400);
+    const first = await firstPrompt(deps.flow, { callId, attempt, providerCallId });
     if (first === undefined || attempt === undefined) return twiml(c, hangupTwiml());
-    const action = attemptTranscriptUrl(deps.callbackBaseUrl(), callId, first.promptId, attempt);
+    const action = transcriptCallbackUrl(deps.callbackBaseUrl(), callId, first.promptId, attempt);
     return twiml(c, promptTwiml(first.text, action));
   });
 

@@ -1,31 +1,18 @@
 /**
- * The callback vocabulary shared by the providers and the webhook routes: the URLs, Twilio's call
- * statuses and their order, and the parsing of status and transcript callbacks.
+ * The callback vocabulary shared by the providers and the webhook routes: Twilio's call statuses and their
+ * order, and the parsing of status and transcript callbacks.
  *
- * A callback is a form-encoded POST as Twilio sends it. Our own call id travels in the callback URL's
- * query string (`?callId=...`), which Twilio keeps as it is and includes in the signed URL.
+ * A callback is a form-encoded POST as Twilio sends it. Our own call id, attempt and prompt travel in the
+ * callback URL's query string (see `callback_url.ts`, the codec).
  *
  * @example
  * ```ts
- * const url = statusCallbackUrl("https://zien.example", callId);
- * // https://zien.example/webhooks/telephony/status?callId=...
  * const callback = parseStatusCallback(new URL(request.url), await request.formData());
  * if (callback && isStatusAdvance(current, callback.status)) { ... }
  * ```
  * @module
  */
-
-/** The webhook paths, under the public base URL. */
-export const WEBHOOK_PATHS = {
-  status: "/webhooks/telephony/status",
-  transcript: "/webhooks/telephony/transcript",
-  voice: "/webhooks/telephony/voice",
-} as const;
-
-/** The query parameter carrying our call id on every callback URL. */
-export const CALL_ID_PARAM = "callId";
-/** The query parameter carrying our prompt id on a transcript callback URL. */
-export const PROMPT_ID_PARAM = "promptId";
+import { CALL_ID_PARAM, parseCallbackAddress, PROMPT_ID_PARAM } from "./callback_url.ts";
 
 /**
  * Twilio's `CallStatus` values. Twilio's own list includes `initiated`, sent for the `initiated` status
@@ -102,51 +89,6 @@ export function isStatusAdvance(current: ProviderCallStatus | undefined, next: P
   return current === undefined || ranks[next] > ranks[current];
 }
 
-function withQuery(base: string, path: string, query: Record<string, string>): string {
-  const url = new URL(base.replace(/\/+$/, "") + path);
-  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-  return url.href;
-}
-
-/** The status callback URL for a call: `{base}/webhooks/telephony/status?callId=...`. */
-export function statusCallbackUrl(publicBaseUrl: string, callId: string): string {
-  return withQuery(publicBaseUrl, WEBHOOK_PATHS.status, { [CALL_ID_PARAM]: callId });
-}
-
-/** The TwiML voice URL for a call: `{base}/webhooks/telephony/voice?callId=...`. */
-export function voiceUrl(publicBaseUrl: string, callId: string): string {
-  return withQuery(publicBaseUrl, WEBHOOK_PATHS.voice, { [CALL_ID_PARAM]: callId });
-}
-
-/** The transcript callback URL for one prompt: `{base}/webhooks/telephony/transcript?callId=...&promptId=...`. */
-export function transcriptCallbackUrl(publicBaseUrl: string, callId: string, promptId: string): string {
-  return withQuery(publicBaseUrl, WEBHOOK_PATHS.transcript, {
-    [CALL_ID_PARAM]: callId,
-    [PROMPT_ID_PARAM]: promptId,
-  });
-}
-
-/**
- * The transcript URL beside a status callback URL: the same base and call id, the last path segment
- * `status` replaced by `transcript`, plus the prompt id. Lets a provider find the transcript route from the
- * one URL it was given.
- */
-export function transcriptUrlBeside(statusUrl: string, promptId: string): string {
-  const url = new URL(statusUrl);
-  url.pathname = url.pathname.replace(/\/status\/?$/, "/transcript");
-  url.searchParams.set(PROMPT_ID_PARAM, promptId);
-  return url.href;
-}
-
-/**
- * The URL Twilio signed for a request we received: the public base URL joined with the request's path and
- * query. Behind a proxy, `request.url` has the internal host and scheme, which Twilio never saw.
- */
-export function publicRequestUrl(publicBaseUrl: string, requestUrl: string | URL): string {
-  const received = new URL(requestUrl);
-  return publicBaseUrl.replace(/\/+$/, "") + received.pathname + received.search;
-}
-
 /** The form fields of a callback, as `request.formData()` or `new URLSearchParams(body)` give them. */
 export type CallbackForm = Pick<URLSearchParams, "get"> | Pick<FormData, "get">;
 
@@ -154,6 +96,8 @@ export type CallbackForm = Pick<URLSearchParams, "get"> | Pick<FormData, "get">;
 export interface StatusCallback {
   /** Our call id, from the URL's `callId` (or a `callId` form field). */
   callId: string;
+  /** The attempt named in the URL; absent on a URL not made by us. */
+  attempt?: number;
   /** The provider's call id. */
   providerCallId: string;
   status: ProviderCallStatus;
@@ -167,6 +111,8 @@ export interface StatusCallback {
 /** A transcript callback: the speech for one prompt (`<Gather input="speech">`'s action). */
 export interface TranscriptCallback {
   callId: string;
+  /** The attempt named in the URL; absent on a URL not made by us. */
+  attempt?: number;
   providerCallId: string;
   promptId: string;
   /** What the person said; empty when nothing was recognised. */
@@ -175,9 +121,9 @@ export interface TranscriptCallback {
   confidence?: number;
 }
 
-function field(url: URL, form: CallbackForm, name: string): string | undefined {
-  const fromUrl = url.searchParams.get(name);
-  if (fromUrl !== null && fromUrl !== "") return fromUrl;
+// The URL wins; a form field of the same name stands in for a URL not made by us.
+function field(fromUrl: string | undefined, form: CallbackForm, name: string): string | undefined {
+  if (fromUrl !== undefined) return fromUrl;
   const fromForm = form.get(name);
   return typeof fromForm === "string" && fromForm !== "" ? fromForm : undefined;
 }
@@ -199,11 +145,13 @@ function number(form: CallbackForm, name: string): number | undefined {
  * missing, which the route answers with 400.
  */
 export function parseStatusCallback(url: URL, form: CallbackForm): StatusCallback | undefined {
-  const callId = field(url, form, CALL_ID_PARAM);
+  const address = parseCallbackAddress(url);
+  const callId = field(address.callId, form, CALL_ID_PARAM);
   const providerCallId = text(form, "CallSid");
   const status = text(form, "CallStatus");
   if (callId === undefined || providerCallId === undefined || !isProviderCallStatus(status)) return undefined;
   const callback: StatusCallback = { callId, providerCallId, status };
+  if (address.attempt !== undefined) callback.attempt = address.attempt;
   const to = text(form, "To");
   const from = text(form, "From");
   const accountSid = text(form, "AccountSid");
@@ -220,8 +168,9 @@ export function parseStatusCallback(url: URL, form: CallbackForm): StatusCallbac
  * `SpeechResult` is an empty answer, not an error: Twilio leaves it out when it recognised nothing.
  */
 export function parseTranscriptCallback(url: URL, form: CallbackForm): TranscriptCallback | undefined {
-  const callId = field(url, form, CALL_ID_PARAM);
-  const promptId = field(url, form, PROMPT_ID_PARAM);
+  const address = parseCallbackAddress(url);
+  const callId = field(address.callId, form, CALL_ID_PARAM);
+  const promptId = field(address.promptId, form, PROMPT_ID_PARAM);
   const providerCallId = text(form, "CallSid");
   if (callId === undefined || promptId === undefined || providerCallId === undefined) return undefined;
   const callback: TranscriptCallback = {
@@ -230,6 +179,7 @@ export function parseTranscriptCallback(url: URL, form: CallbackForm): Transcrip
     promptId,
     speech: text(form, "SpeechResult") ?? "",
   };
+  if (address.attempt !== undefined) callback.attempt = address.attempt;
   const confidence = number(form, "Confidence");
   if (confidence !== undefined) callback.confidence = confidence;
   return callback;

@@ -23,14 +23,15 @@ import { TwilioProvider } from "./twilio.ts";
 
 export * from "./provider.ts";
 export * from "./callbacks.ts";
+export * from "./callback_url.ts";
 export * from "./signature.ts";
 export * from "./twiml.ts";
 export {
-  type CallbackOutcome,
   fakeCallSid,
   type OutcomePlan,
   SIMULATED_ACCOUNT_SID,
   SIMULATED_FROM_NUMBER,
+  type SimulatedCallOutcome,
   type SimulatedOutcome,
   SimulatedProvider,
   type SimulatedProviderOptions,

@@ -3,6 +3,10 @@
  *
  * @module
  */
+import type { ProviderCallStatus } from "./callbacks.ts";
+
+/** What the provider says about a call it placed: its status now, or `unknown` when it cannot tell. */
+export type ProviderCallState = ProviderCallStatus | "unknown";
 
 /** One question the person is asked during the call. */
 export interface CallPrompt {
@@ -25,7 +29,7 @@ export interface PlaceCallRequest {
    * (its voice URL fetches the TwiML that asks them).
    */
   prompts?: CallPrompt[];
-  /** The TwiML voice URL; Twilio defaults it to `voiceUrl(publicBaseUrl, callId)`. */
+  /** The TwiML voice URL, built with `voiceUrl()`; Twilio defaults it to `voiceUrl(publicBaseUrl, callId)`. */
   voiceUrl?: string;
 }
 
@@ -57,6 +61,17 @@ export interface TelephonyProvider {
    * @throws {PlacementError} when the provider did not accept the call.
    */
   placeCall(request: PlaceCallRequest): Promise<PlaceCallResult>;
+  /**
+   * The status of a call this provider placed, asked when its lease ran out, before any thought of placing
+   * it again. `unknown` when the provider does not know the call (the simulated provider of another process)
+   * or cannot be reached now; never throws.
+   */
+  callStatus(providerCallId: string): Promise<ProviderCallState>;
+  /**
+   * The longest a placed call may ring unanswered, counted from the placement request: until then an attempt
+   * whose state is unknown may still be ringing, so no other attempt of the call is placed.
+   */
+  readonly ringTimeoutMs: number;
   /** Stops: pending simulated calls are cancelled, requests in flight are awaited. Idempotent. */
   close(): Promise<void>;
 }
@@ -89,6 +104,11 @@ export class PlacementError extends Error {
   readonly providerCode?: number;
   /** How long the provider asked us to wait (a 429's `Retry-After`), in milliseconds. */
   readonly retryAfterMs?: number;
+  /**
+   * True when the request may have reached the provider and its answer was lost (a timeout, a dropped
+   * connection): the call may ring anyway, so the next attempt waits out its ring timeout.
+   */
+  readonly mayHavePlaced: boolean;
 
   constructor(
     message: string,
@@ -98,6 +118,7 @@ export class PlacementError extends Error {
       status?: number;
       providerCode?: number;
       retryAfterMs?: number;
+      mayHavePlaced?: boolean;
       cause?: unknown;
     },
   ) {
@@ -105,6 +126,7 @@ export class PlacementError extends Error {
     this.name = "PlacementError";
     this.retryable = options.retryable;
     this.failure = options.failure;
+    this.mayHavePlaced = options.mayHavePlaced ?? false;
     if (options.status !== undefined) this.status = options.status;
     if (options.providerCode !== undefined) this.providerCode = options.providerCode;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;

@@ -14,11 +14,17 @@
  * @module
  */
 import { getLogger } from "../log.ts";
-import type { CallPrompt, PlaceCallRequest, PlaceCallResult, TelephonyProvider } from "./provider.ts";
+import type {
+  CallPrompt,
+  PlaceCallRequest,
+  PlaceCallResult,
+  ProviderCallState,
+  TelephonyProvider,
+} from "./provider.ts";
 import { PlacementError } from "./provider.ts";
-import { type CallbackOutcome, SimulatedCall } from "./simulated_call.ts";
+import { SimulatedCall, type SimulatedCallOutcome } from "./simulated_call.ts";
 
-export type { CallbackOutcome };
+export type { SimulatedCallOutcome };
 
 const log = getLogger(["telephony", "simulated"]);
 
@@ -26,7 +32,7 @@ const log = getLogger(["telephony", "simulated"]);
  * What happens to one placement: a callback outcome, or a placement that fails at once
  * (`placement-error`: retryable, as a network error; `placement-rejected`: not, as an invalid number).
  */
-export type SimulatedOutcome = CallbackOutcome | "placement-error" | "placement-rejected";
+export type SimulatedOutcome = SimulatedCallOutcome | "placement-error" | "placement-rejected";
 
 /**
  * How outcomes are chosen: one for every call; a sequence consumed one per placement (the last one
@@ -66,6 +72,8 @@ export const SIMULATED_FROM_NUMBER = "+15005550006";
 const e164 = /^\+[1-9]\d{1,14}$/;
 // Enough for every retry of every call in a long development session; older call ids are forgotten.
 const maxRememberedCalls = 10_000;
+// A simulated call posts its first callbacks before it starts to ring; this covers them on a busy machine.
+const ringMarginMs = 1_000;
 
 /** A fake call sid: `CA` and 32 random hex digits, like Twilio's. */
 export function fakeCallSid(): string {
@@ -79,6 +87,8 @@ export class SimulatedProvider implements TelephonyProvider {
   readonly #options: SimulatedProviderOptions;
   readonly #calls = new Set<SimulatedCall>();
   readonly #attempts = new Map<string, number>();
+  /** The calls placed, by provider call id, for `callStatus` (the oldest forgotten past the limit). */
+  readonly #bySid = new Map<string, SimulatedCall>();
   #placements = 0;
   #closed = false;
 
@@ -101,6 +111,16 @@ export class SimulatedProvider implements TelephonyProvider {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Rings at most `ringMs`, plus a margin for the callbacks posted before the ring. */
+  get ringTimeoutMs(): number {
+    return this.#options.ringMs + ringMarginMs;
+  }
+
+  /** What this process's simulation says about the call; `unknown` for a call another process placed. */
+  callStatus(providerCallId: string): Promise<ProviderCallState> {
+    return Promise.resolve(this.#bySid.get(providerCallId)?.status ?? "unknown");
   }
 
   /** Cancels every pending callback and waits for posts in flight. */
@@ -147,6 +167,8 @@ export class SimulatedProvider implements TelephonyProvider {
     });
     this.#calls.add(call);
     call.done.finally(() => this.#calls.delete(call));
+    this.#bySid.set(providerCallId, call);
+    if (this.#bySid.size > maxRememberedCalls) this.#bySid.delete(this.#bySid.keys().next().value!);
     return { providerCallId };
   }
 

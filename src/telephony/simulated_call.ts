@@ -6,19 +6,20 @@
  */
 import { getLogger } from "../log.ts";
 import { redactText } from "../redact.ts";
-import { type ProviderCallStatus, transcriptUrlBeside } from "./callbacks.ts";
+import type { ProviderCallStatus } from "./callbacks.ts";
+import { transcriptUrlBeside } from "./callback_url.ts";
 import type { CallPrompt, PlaceCallRequest } from "./provider.ts";
 import { signTwilioRequest, TWILIO_SIGNATURE_HEADER } from "./signature.ts";
 
 const log = getLogger(["telephony", "simulated"]);
 
 /** What happens to a simulated call once it is placed. */
-export type CallbackOutcome = "answer" | "no-answer" | "busy" | "failed";
+export type SimulatedCallOutcome = "answer" | "no-answer" | "busy" | "failed";
 
 /** What a simulated call needs besides the request. */
 export interface SimulatedCallSettings {
   providerCallId: string;
-  outcome: CallbackOutcome;
+  outcome: SimulatedCallOutcome;
   ringMs: number;
   accountSid: string;
   fromNumber: string;
@@ -37,6 +38,7 @@ export class SimulatedCall {
   #wake: (() => void) | undefined;
   #sequence = 0;
   #answeredAt = 0;
+  #current: ProviderCallStatus = "queued";
 
   constructor(readonly request: PlaceCallRequest, readonly settings: SimulatedCallSettings) {
     this.done = this.#run().catch((error) => {
@@ -45,6 +47,11 @@ export class SimulatedCall {
         error: redactText(String(error)),
       });
     });
+  }
+
+  /** Where the call is now, as Twilio's `GET Calls/{sid}` would say; `canceled` once cancelled. */
+  get status(): ProviderCallStatus {
+    return this.#cancelled && this.#current !== "completed" ? "canceled" : this.#current;
   }
 
   /** Stops before the next callback; a post in flight still finishes (await `done`). */
@@ -104,6 +111,7 @@ export class SimulatedCall {
   }
 
   #status(status: ProviderCallStatus, extra: Record<string, string> = {}): Promise<boolean> {
+    if (!this.#cancelled) this.#current = status;
     const params = {
       ...this.#common(status),
       CallbackSource: "call-progress-events",

@@ -2,7 +2,7 @@
  * Places calls through Twilio's REST Calls resource.
  *
  * `POST {apiBase}/2010-04-01/Accounts/{AccountSid}/Calls.json`, form-encoded, HTTP basic auth with the
- * account sid and auth token. The auth token never reaches a log line or an error message.
+ * account sid and auth token; a call's state from `GET .../Calls/{CallSid}.json`. The auth token never reaches a log line or an error message.
  *
  * @example
  * ```ts
@@ -13,15 +13,20 @@
  */
 import { getLogger } from "../log.ts";
 import { redactText } from "../redact.ts";
-import { voiceUrl } from "./callbacks.ts";
+import { isProviderCallStatus } from "./callbacks.ts";
+import { voiceUrl } from "./callback_url.ts";
 import {
   type PlaceCallRequest,
   type PlaceCallResult,
   PlacementError,
+  type ProviderCallState,
   type TelephonyProvider,
 } from "./provider.ts";
 
 const log = getLogger(["telephony", "twilio"]);
+
+/** How long Twilio lets a call ring before `no-answer`: its `Timeout` default, which we do not change. */
+export const TWILIO_RING_TIMEOUT_MS = 60_000;
 
 /** The status callback events we ask Twilio for; each is its own `StatusCallbackEvent` form field. */
 export const STATUS_CALLBACK_EVENTS = ["initiated", "ringing", "answered", "completed"] as const;
@@ -84,6 +89,38 @@ export class TwilioProvider implements TelephonyProvider {
   get callsUrl(): string {
     const base = this.#options.apiBase.replace(/\/+$/, "");
     return `${base}/2010-04-01/Accounts/${encodeURIComponent(this.#options.accountSid)}/Calls.json`;
+  }
+
+  /** Twilio's ring timeout, plus the placement request's own timeout. */
+  get ringTimeoutMs(): number {
+    return TWILIO_RING_TIMEOUT_MS + this.#options.timeoutMs;
+  }
+
+  /** The call's `status` from Twilio's Calls resource; `unknown` when Twilio cannot be asked or does not say. */
+  async callStatus(providerCallId: string): Promise<ProviderCallState> {
+    const url = this.callsUrl.replace(/\.json$/, `/${encodeURIComponent(providerCallId)}.json`);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#options.timeoutMs);
+    try {
+      const response = await this.#fetch(url, {
+        headers: { "authorization": this.#authorization, "accept": "application/json" },
+        signal: controller.signal,
+      });
+      const body = await response.json().catch(() => undefined) as { status?: unknown } | undefined;
+      if (response.ok && isProviderCallStatus(body?.status)) return body.status;
+      log.warn("Twilio did not tell the state of call {providerCallId}: HTTP {status}", {
+        providerCallId,
+        status: response.status,
+      });
+    } catch (error) {
+      log.warn("Twilio unreachable asking for call {providerCallId}: {error}", {
+        providerCallId,
+        error: controller.signal.aborted ? "timed out" : this.#redact(String(error)),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    return "unknown";
   }
 
   /** Creates the call; resolves with Twilio's `CallSid`. */
@@ -163,7 +200,11 @@ export class TwilioProvider implements TelephonyProvider {
       const reason = signal.aborted
         ? `no answer within ${this.#options.timeoutMs} ms`
         : this.#redact(String(error));
-      throw new PlacementError(`Twilio unreachable: ${reason}`, { retryable: true, failure: "unreachable" });
+      throw new PlacementError(`Twilio unreachable: ${reason}`, {
+        retryable: true,
+        failure: "unreachable",
+        mayHavePlaced: true,
+      });
     }
   }
 
@@ -176,6 +217,7 @@ export class TwilioProvider implements TelephonyProvider {
         retryable: !response.ok,
         failure: response.ok ? "bad-response" : "unreachable",
         status: response.status,
+        mayHavePlaced: response.ok,
       });
     }
     let body: unknown;
@@ -221,6 +263,7 @@ export class TwilioProvider implements TelephonyProvider {
     return new PlacementError(`Twilio placement failed: ${this.#redact(String(error))}`, {
       retryable: true,
       failure: "unreachable",
+      mayHavePlaced: true,
     });
   }
 

@@ -1,48 +1,43 @@
 /**
- * The in-process workers, on the shared `Db`: the call-window worker turns active windows into calls, the
- * call-scheduler worker places due calls.
+ * The in-process workers, on the shared `Db`: the periodic runtime and two small ticks over `calls/`, the
+ * call-window worker (open windows become calls) and the call-scheduler worker (due calls are placed).
  *
  * @module
  */
+import type { CallRuntime } from "../calls/mod.ts";
 import type { Config } from "../config.ts";
-import { PeriodicWorker, type Tick } from "./periodic_worker.ts";
+import { createCallSchedulerTick } from "./call_scheduler_worker.ts";
+import { createCallWindowTick } from "./call_window_worker.ts";
+import { PeriodicWorker } from "./periodic_worker.ts";
 
 export {
-  jitteredDelay,
   PeriodicWorker,
   type PeriodicWorkerOptions,
   type Tick,
   type WorkerStatus,
 } from "./periodic_worker.ts";
-export { type CallRuntime, type CallRuntimeOptions, createCallRuntime } from "./calls.ts";
-export { type CallEvent, type CallEventHook, type CallEventType, emitCallEvent } from "./call_events.ts";
-export { type CallWindowDeps, type CallWindowTickStats, createCallWindowTick } from "./call_window_worker.ts";
-export { type CallSchedulerDeps, createCallSchedulerTick } from "./call_scheduler_worker.ts";
-export { type CallFlowDeps, DEFAULT_MAX_RETRIES } from "./call_outcomes.ts";
-export { loopbackBaseUrl } from "./call_urls.ts";
-
-/** The ticks of the two workers. */
-export interface WorkerTicks {
-  callWindow: Tick;
-  callScheduler: Tick;
-}
+export { type CallWindowTickStats, createCallWindowTick } from "./call_window_worker.ts";
+export { createCallSchedulerTick } from "./call_scheduler_worker.ts";
 
 /**
  * The call-window worker (every `CALL_WINDOW_INTERVAL_MS`, and once at start) and the call-scheduler
  * worker (every `CALL_SCHEDULER_INTERVAL_MS`).
  */
-export function createWorkers(config: Config, ticks: WorkerTicks): PeriodicWorker[] {
+export function createWorkers(
+  config: Config,
+  calls: Pick<CallRuntime, "scheduling" | "placement">,
+): PeriodicWorker[] {
   return [
     new PeriodicWorker({
       name: "call-window",
       intervalMs: config.calls.windowIntervalMs,
       runAtStart: true,
-      tick: ticks.callWindow,
+      tick: createCallWindowTick(calls.scheduling),
     }),
     new PeriodicWorker({
       name: "call-scheduler",
       intervalMs: config.calls.schedulerIntervalMs,
-      tick: ticks.callScheduler,
+      tick: createCallSchedulerTick(calls.placement),
     }),
   ];
 }

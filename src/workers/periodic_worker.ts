@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { backoffDelayMs } from "../backoff.ts";
 import { getLogger } from "../log.ts";
 
 const log = getLogger(["workers"]);
@@ -32,22 +33,6 @@ export interface PeriodicWorkerOptions {
   /** Tick once right after `start()` rather than one interval later. */
   runAtStart?: boolean;
   random?: () => number;
-}
-
-/**
- * The wait before the next tick: `intervalMs` spread by ±`jitter`, so instances started together drift apart.
- *
- * @example
- * ```ts
- * jitteredDelay(1000, 0.2, () => 1); // 1200
- * ```
- */
-export function jitteredDelay(
-  intervalMs: number,
-  jitter: number,
-  random: () => number = Math.random,
-): number {
-  return Math.max(0, Math.round(intervalMs * (1 - jitter + 2 * jitter * random())));
 }
 
 /**
@@ -118,7 +103,9 @@ export class PeriodicWorker {
   }
 
   #nextDelay(): number {
-    return jitteredDelay(this.#options.intervalMs, this.#options.jitter ?? 0.1, this.#options.random);
+    const intervalMs = this.#options.intervalMs;
+    const spread = { baseMs: intervalMs, maxMs: intervalMs, factor: 1, jitter: this.#options.jitter ?? 0.1 };
+    return backoffDelayMs(spread, 1, this.#options.random);
   }
 
   #schedule(delayMs: number): void {

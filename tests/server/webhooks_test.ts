@@ -3,9 +3,10 @@
  * TwiML of the voice and transcript routes, and the signed simulated flow end to end.
  */
 import assert from "node:assert/strict";
-import type { QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
+import { scheduleDueCalls } from "../../src/calls/mod.ts";
+import type { CallDoc } from "../../src/concepts/CallScheduler/mod.ts";
 import { signTwilioRequest, TWILIO_SIGNATURE_HEADER } from "../../src/telephony/mod.ts";
-import { type CallHarness, openCallHarness } from "../workers/calls_harness.ts";
+import { type CallHarness, openCallHarness } from "../calls/harness.ts";
 import { seedPerson, zoneInsideItsDay } from "../workers/seed.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -14,10 +15,10 @@ const SID = "CA" + "c".repeat(32);
 const never = new AbortController().signal;
 
 /** A call for a freshly seeded person, claimed and placed by hand as attempt 1 with provider id `SID`. */
-async function placedCall(h: CallHarness): Promise<QueuedCallDoc> {
+async function placedCall(h: CallHarness): Promise<CallDoc> {
   const { timezone } = zoneInsideItsDay();
   await seedPerson(h.concepts, { timezone });
-  await h.runtime.ticks.callWindow(never);
+  await scheduleDueCalls(h.runtime.scheduling, never);
   const call = (await h.runtime.queue.claimDueCall({ owner: "zien-backend:test:1" }))!;
   await h.runtime.queue.recordPlacement({
     call: call._id,
@@ -67,7 +68,7 @@ const transcript = (call: string, promptId: string, speech: string, attempt = 1)
     { CallSid: SID, CallStatus: "in-progress", SpeechResult: speech, Confidence: "0.9" },
   ] as const;
 
-async function snapshot(h: CallHarness, call: QueuedCallDoc) {
+async function snapshot(h: CallHarness, call: CallDoc) {
   const [session] = await h.concepts.reflectionSession._getSession({
     user: call.user,
     session: call.reflectionSession,

@@ -14,7 +14,7 @@ import {
   transcriptCallbackUrl,
   transcriptUrlBeside,
   voiceUrl,
-} from "../../src/telephony/callbacks.ts";
+} from "../../src/telephony/mod.ts";
 
 Deno.test("statuses rank queued < initiated < ringing < in-progress < every terminal status", () => {
   const order: ProviderCallStatus[] = ["queued", "initiated", "ringing", "in-progress", "completed"];

@@ -4,7 +4,7 @@ import {
   parseTranscriptCallback,
   statusCallbackUrl,
   TERMINAL_STATUSES,
-} from "../../src/telephony/callbacks.ts";
+} from "../../src/telephony/mod.ts";
 import { PlacementError } from "../../src/telephony/provider.ts";
 import { TWILIO_SIGNATURE_HEADER, verifyTwilioSignature } from "../../src/telephony/signature.ts";
 import { SimulatedProvider, type SimulatedProviderOptions } from "../../src/telephony/simulated.ts";
@@ -51,6 +51,23 @@ async function callbacksOf(receiver: Recorder, callId: string): Promise<string[]
       : `status:${request.form.get("CallStatus")}`
   );
 }
+
+strictTest("the simulation tells the state of its own calls, and knows nothing of others'", async () => {
+  const { receiver, sim, place, close } = setup({ ringMs: 1_000 });
+  try {
+    const { providerCallId } = await place("call-state");
+    await waitFor(() => receiver.requests.some((r) => r.form.get("CallStatus") === "ringing"), {
+      what: "the ringing callback",
+    });
+    assert.equal(await sim.callStatus(providerCallId), "ringing");
+    await callbacksOf(receiver, "call-state");
+    assert.equal(await sim.callStatus(providerCallId), "completed");
+    assert.equal(await sim.callStatus("CA" + "0".repeat(32)), "unknown");
+    assert.ok(sim.ringTimeoutMs > 1_000, "it may ring its ringMs, and a margin");
+  } finally {
+    await close();
+  }
+});
 
 strictTest(
   "an answered call posts ringing, in-progress, one transcript per prompt, then completed",

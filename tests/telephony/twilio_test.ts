@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { statusCallbackUrl, voiceUrl } from "../../src/telephony/callbacks.ts";
+import { statusCallbackUrl, voiceUrl } from "../../src/telephony/mod.ts";
 import { PlacementError } from "../../src/telephony/provider.ts";
 import { TwilioProvider, type TwilioProviderOptions } from "../../src/telephony/twilio.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -240,4 +240,27 @@ strictTest("close() waits for a placement in flight, then refuses new ones", asy
 
 strictTest("a provider without credentials cannot be made", () => {
   assert.throws(() => provider("http://127.0.0.1:1", { authToken: "" }), /needs authToken/);
+});
+
+strictTest("a call's state is read from GET Calls/{sid}.json; anything else is unknown", async () => {
+  const twilioApi = startRecorder((request) =>
+    request.path.endsWith(`/Calls/${sid}.json`)
+      ? json(200, { sid, status: "ringing" })(request)
+      : json(404, { code: 20404, message: "not found" })(request)
+  );
+  const twilio = provider(twilioApi.origin);
+  try {
+    assert.equal(await twilio.callStatus(sid), "ringing");
+    const [sent] = twilioApi.requests;
+    assert.equal(sent.method, "GET");
+    assert.equal(sent.path, `/2010-04-01/Accounts/${accountSid}/Calls/${sid}.json`);
+    assert.equal(sent.headers.get("authorization"), `Basic ${btoa(`${accountSid}:${authToken}`)}`);
+    assert.equal(await twilio.callStatus("CA" + "c".repeat(32)), "unknown", "a call Twilio does not know");
+    assert.ok(twilio.ringTimeoutMs >= 60_000, "Twilio rings up to its 60 s Timeout");
+  } finally {
+    await twilio.close();
+    await twilioApi.close();
+  }
+  const unreachable = provider("http://127.0.0.1:9");
+  assert.equal(await unreachable.callStatus(sid), "unknown", "Twilio unreachable: cannot tell");
 });

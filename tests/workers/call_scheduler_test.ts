@@ -5,18 +5,30 @@
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { createConcepts, ensureConceptIndexes, startReflection } from "../../src/concepts/mod.ts";
-import { CallQueue, type QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
+import { type CallDoc, CallQueue } from "../../src/concepts/CallScheduler/mod.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
-import type { PlaceCallRequest, TelephonyProvider } from "../../src/telephony/mod.ts";
+import {
+  type PlaceCallRequest,
+  PlacementError,
+  type ProviderCallState,
+  type TelephonyProvider,
+} from "../../src/telephony/mod.ts";
 import { createCallSchedulerTick } from "../../src/workers/mod.ts";
 import { ManualClock } from "../concepts/harness.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { seedPerson, zoneInsideItsDay } from "./seed.ts";
 
-/** A provider that records placements; `hold` keeps each one pending until `release()`. */
+/**
+ * A provider that records placements; `hold` keeps each one pending until `release()`. `states` is what it
+ * says about a call (default unknown), and a call it cannot tell about rings at most `ringTimeoutMs`.
+ */
 class RecordingProvider implements TelephonyProvider {
   readonly name = "simulated" as const;
   readonly placed: PlaceCallRequest[] = [];
+  readonly states = new Map<string, ProviderCallState>();
+  ringTimeoutMs = 0;
+  /** Placements that time out, as Twilio's may: the call may have been made anyway. */
+  timeouts = 0;
   inFlight = 0;
   maxInFlight = 0;
   #gate = Promise.withResolvers<void>();
@@ -29,6 +41,13 @@ class RecordingProvider implements TelephonyProvider {
     try {
       if (this.hold) await this.#gate.promise;
       else await new Promise((resolve) => setTimeout(resolve, 2));
+      if (this.timeouts > 0 && this.timeouts--) {
+        throw new PlacementError("no answer within 15000 ms", {
+          retryable: true,
+          failure: "unreachable",
+          mayHavePlaced: true,
+        });
+      }
       this.placed.push(request);
       return { providerCallId: `CA${request.callId.padStart(32, "0")}` };
     } finally {
@@ -38,6 +57,10 @@ class RecordingProvider implements TelephonyProvider {
 
   release(): void {
     this.#gate.resolve();
+  }
+
+  callStatus(providerCallId: string): Promise<ProviderCallState> {
+    return Promise.resolve(this.states.get(providerCallId) ?? "unknown");
   }
 
   close(): Promise<void> {
@@ -87,7 +110,7 @@ async function open(options: { clock?: ManualClock; leaseMs?: number } = {}) {
     queue,
     pendingCalls,
     tick,
-    calls: db.collection<QueuedCallDoc>("CallScheduler.calls"),
+    calls: db.collection<CallDoc>("CallScheduler.calls"),
     async close() {
       await client.close();
       await devdb.stop();
@@ -181,6 +204,94 @@ Deno.test("an instance that dies holding a lease: another recovers the call once
     assert.equal(call.attempts, 2);
     assert.equal(call.lease?.owner, "zien-backend:h:alive");
     assert.match(call.lastError ?? "", /held by zien-backend:h:dead/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a lease that runs out while the call still rings: held, never placed again under it", async () => {
+  const clock = new ManualClock(new Date().toISOString());
+  const t = await open({ clock, leaseMs: 1_000 });
+  try {
+    const [id] = await t.pendingCalls(1);
+    const placer = new RecordingProvider();
+    await t.tick("zien-backend:h:placer", placer, 1)(never);
+    const sid = `CA${id.padStart(32, "0")}`;
+    placer.states.set(sid, "ringing");
+    // The placer's heartbeat renews the lease while its provider says the call rings.
+    clock.advance(800);
+    await t.tick("zien-backend:h:placer", placer, 1)(never);
+    clock.advance(800);
+    const other = new RecordingProvider();
+    other.states.set(sid, "ringing");
+    await t.tick("zien-backend:h:other", other, 1)(never);
+    assert.equal(other.placed.length, 0, "renewed by the heartbeat: nothing to recover");
+    // With no heartbeat (the placer is gone), the lease runs out; the provider says it rings: held.
+    clock.advance(1_001);
+    await t.tick("zien-backend:h:other", other, 1)(never);
+    assert.equal(other.placed.length, 0, "the provider says it rings: not placed again");
+    let call = (await t.calls.findOne({ _id: id }))!;
+    assert.equal(call.status, "IN_PROGRESS");
+    assert.equal(call.attempts, 1);
+    // Unknown to the provider, it may ring until its ring timeout: still not placed again.
+    other.states.delete(sid);
+    other.ringTimeoutMs = 10_000;
+    clock.advance(1_001);
+    await t.tick("zien-backend:h:other", other, 1)(never);
+    assert.equal(other.placed.length, 0, "it may still ring: not placed again");
+    // Past the ring timeout it is a failed attempt, and the next attempt is placed.
+    clock.advance(10_000);
+    await t.tick("zien-backend:h:other", other, 1)(never);
+    assert.equal(other.placed.length, 1);
+    call = (await t.calls.findOne({ _id: id }))!;
+    assert.equal(call.attempts, 2);
+    assert.match(call.lastError ?? "", /no progress within the lease/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a placement that timed out may have rung: the next attempt waits out the ring timeout", async () => {
+  const clock = new ManualClock(new Date().toISOString());
+  const t = await open({ clock, leaseMs: 1_000 });
+  try {
+    const [id] = await t.pendingCalls(1);
+    const provider = new RecordingProvider();
+    provider.ringTimeoutMs = 10_000;
+    provider.timeouts = 1;
+    await t.tick("zien-backend:h:a", provider, 1)(never);
+    assert.equal(provider.placed.length, 0);
+    const call = (await t.calls.findOne({ _id: id }))!;
+    assert.equal(call.status, "PENDING");
+    assert.equal(call.nextAttemptAt.getTime(), call.attemptStartedAt!.getTime() + 10_000);
+    clock.advance(9_999);
+    await t.tick("zien-backend:h:a", provider, 1)(never);
+    assert.equal(provider.placed.length, 0, "it may still ring");
+    clock.advance(1);
+    await t.tick("zien-backend:h:a", provider, 1)(never);
+    assert.equal(provider.placed.length, 1);
+    assert.equal((await t.calls.findOne({ _id: id }))!.attempts, 2);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a lease that runs out on a call the provider says ended: ended here the same way", async () => {
+  const clock = new ManualClock(new Date().toISOString());
+  const t = await open({ clock, leaseMs: 1_000 });
+  try {
+    const [id] = await t.pendingCalls(1);
+    const placer = new RecordingProvider();
+    await t.tick("zien-backend:h:placer", placer, 1)(never);
+    const other = new RecordingProvider();
+    other.ringTimeoutMs = 60_000;
+    other.states.set(`CA${id.padStart(32, "0")}`, "busy");
+    clock.advance(1_001);
+    await t.tick("zien-backend:h:other", other, 1)(never);
+    assert.equal(other.placed.length, 1, "busy is over: retried at once (no backoff here)");
+    const call = (await t.calls.findOne({ _id: id }))!;
+    assert.equal(call.attempts, 2);
+    assert.match(call.lastError ?? "", /the provider says busy/);
   } finally {
     await t.close();
   }

@@ -10,7 +10,7 @@ import {
   ensureConceptIndexes,
   startReflection,
 } from "../../src/concepts/mod.ts";
-import { CallQueue, OccurrenceClaims, type QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
+import { type CallDoc, CallQueue, OccurrenceClaims } from "../../src/concepts/CallScheduler/mod.ts";
 import { localMoment } from "../../src/concepts/CallWindow/mod.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { completeReflection } from "../../src/concepts/syncs.ts";
@@ -37,7 +37,7 @@ async function openDb() {
     db,
     concepts,
     tick,
-    calls: db.collection<QueuedCallDoc>("CallScheduler.calls"),
+    calls: db.collection<CallDoc>("CallScheduler.calls"),
     async close() {
       await client.close();
       await devdb.stop();
@@ -134,6 +134,27 @@ Deno.test("only people whose window is open on their own clock, and who are due,
     assert.equal(windowSession.mode, "phone");
     assert.equal(windowSession.prompts.length, 2);
     assert.equal(stats[0].scheduled, 1);
+    assert.deepEqual(stats[0].skipped, {
+      entryToday: 1,
+      callPending: 1,
+      outsideWindow: 2,
+      retriesExhausted: 0,
+      noPrompt: 1,
+    });
+    // A person whose call for this occurrence FAILED after its retries is not called again today.
+    const exhausted = await seedPerson(t.concepts, { timezone });
+    await t.tick("zien-backend:host:a", { stats })(never);
+    assert.equal(stats[1].scheduled, 1);
+    await t.calls.updateOne({ user: exhausted }, { $set: { status: "FAILED", active: false } });
+    await t.tick("zien-backend:host:a", { stats })(never);
+    assert.equal(stats[2].scheduled, 0);
+    assert.deepEqual(stats[2].skipped, {
+      entryToday: 1,
+      callPending: 2,
+      outsideWindow: 2,
+      retriesExhausted: 1,
+      noPrompt: 1,
+    });
   } finally {
     await t.close();
   }

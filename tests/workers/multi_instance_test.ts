@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
-import type { QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
+import type { CallDoc } from "../../src/concepts/CallScheduler/mod.ts";
 import { instanceAppName } from "../../src/db/client.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { appConnections } from "../helpers/runtime.ts";
@@ -24,7 +24,7 @@ async function openCluster() {
     devdb,
     db,
     servers,
-    calls: db.collection<QueuedCallDoc>("CallScheduler.calls"),
+    calls: db.collection<CallDoc>("CallScheduler.calls"),
     entries: db.collection("JournalEntry.entries"),
     async spawn(count: number, env: Record<string, string>) {
       const started = await Promise.all(
@@ -133,6 +133,95 @@ Deno.test("an instance killed with SIGKILL while it holds leases: another instan
     assert.equal(new Set((await cluster.entries.find({}).toArray()).map((e) => e.user)).size, 60);
     for (const server of survivors) server.signal("SIGTERM");
     for (const server of survivors) assert.equal(await server.exited, 0, dump(server));
+  } finally {
+    await cluster.close();
+  }
+});
+
+/** Every "placed" line of `servers`, as call, attempt and epoch milliseconds. */
+function placements(servers: readonly ServerProcess[]) {
+  return servers.flatMap((s) => s.logs()).filter((l) => /^call \S+ placed \(attempt/.test(l.message)).map((
+    l,
+  ) => ({
+    call: String(l.callId),
+    attempt: Number(l.attempt),
+    at: Date.parse(String(l["@timestamp"])),
+  }));
+}
+
+Deno.test("calls that ring longer than their lease, one instance SIGKILLed mid-ring: each completed once, never phoned twice at once", async () => {
+  const cluster = await openCluster();
+  try {
+    const { timezone } = zoneInsideItsDay();
+    const ringMs = 4_000;
+    const [victim, survivor] = await cluster.spawn(2, {
+      CALL_WINDOW_INTERVAL_MS: "1000",
+      CALL_SCHEDULER_INTERVAL_MS: "200",
+      CALL_LEASE_MS: "1500",
+      CALL_RETRY_BASE_MS: "50",
+      CALL_RETRY_MAX_MS: "100",
+      TELEPHONY_SIM_RING_MS: String(ringMs),
+    });
+    const victimName = instanceAppName(Deno.hostname(), victim.pid);
+    const victimRinging = async () =>
+      await cluster.calls.countDocuments({
+        "lease.owner": victimName,
+        status: "IN_PROGRESS",
+        providerStatus: "ringing",
+      }) > 0;
+    // Whichever instance ticks first may claim a whole batch: add people until the victim rings some.
+    let people = 0;
+    for (let round = 0; round < 6 && !await victimRinging(); round++) {
+      await seedPeopleBulk(cluster.db, 4, { timezone });
+      people += 4;
+      await waitFor(
+        async () =>
+          await victimRinging() ||
+          await cluster.calls.countDocuments({
+              providerStatus: { $in: ["ringing", "in-progress", "completed"] },
+            }) ===
+            people,
+        { what: "the new people's calls to ring", timeoutMs: 15_000 },
+      );
+    }
+    assert.ok(await victimRinging(), "the victim rings some calls");
+    victim.signal("SIGKILL");
+    await victim.exited;
+    await waitFor(async () => await cluster.calls.countDocuments({ status: "COMPLETED" }) === people, {
+      what: `${people} calls to complete`,
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
+    const calls = await cluster.calls.find({}).toArray();
+    assert.equal(calls.length, people, "one call per person");
+    assert.ok(
+      calls.some((c) => c.attempts >= 2),
+      "some calls were the victim's, placed again by the survivor",
+    );
+    const entries = await cluster.entries.find({}).toArray();
+    assert.equal(entries.length, people, "one journal entry each");
+    assert.deepEqual(
+      new Set(entries.map((e) => e.reflectionSession)),
+      new Set(calls.map((c) => c.reflectionSession)),
+    );
+    const completions = [victim, survivor].flatMap((s) => s.logs())
+      .filter((l) => /^call \S+ completed on attempt/.test(l.message));
+    assert.equal(completions.length, people, "each call completed exactly once");
+    // A simulated attempt rings for ringMs before anything else happens to it: the next attempt of the same
+    // call placed sooner than that would have phoned the person while the previous one might still ring.
+    const byCall = Map.groupBy(placements([victim, survivor]), (p) => p.call);
+    for (const [call, placed] of byCall) {
+      placed.sort((a, b) => a.attempt - b.attempt);
+      for (let i = 1; i < placed.length; i++) {
+        const gap = placed[i].at - placed[i - 1].at;
+        assert.ok(
+          gap >= ringMs,
+          `call ${call}: attempt ${placed[i].attempt} placed ${gap} ms after the last`,
+        );
+      }
+    }
+    survivor.signal("SIGTERM");
+    assert.equal(await survivor.exited, 0, dump(survivor));
   } finally {
     await cluster.close();
   }

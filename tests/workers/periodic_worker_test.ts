@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { jitteredDelay, PeriodicWorker } from "../../src/workers/periodic_worker.ts";
+import { PeriodicWorker } from "../../src/workers/periodic_worker.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 Deno.test("ticks repeatedly and never overlaps", async () => {
@@ -75,11 +75,6 @@ Deno.test("a failing tick is counted and logged, and the worker keeps going", as
   assert.equal(status.lastError, "boom");
   assert.ok(status.ticks >= 4);
   assert.notEqual(status.lastTickAt, null);
-});
-
-Deno.test("the interval has jitter within the configured spread", () => {
-  assert.deepEqual([0, 0.5, 1].map((r) => jitteredDelay(1000, 0.2, () => r)), [800, 1000, 1200]);
-  assert.equal(jitteredDelay(1000, 0, Math.random), 1000);
 });
 
 Deno.test("a non-positive interval is refused", () => {

@@ -6,29 +6,17 @@
  *
  * The life of a call: PENDING (`nextAttemptAt` = when to place it) -> claimed: IN_PROGRESS, `attempts + 1`,
  * `lease` = this instance until `now + leaseMs`, and `nextAttemptAt` = the same deadline -> placed: the
- * provider's id recorded, the deadline renewed -> every callback that shows progress renews the deadline ->
- * COMPLETED, or back to PENDING with backoff, or FAILED. An IN_PROGRESS call whose deadline passes (its
- * instance died, a callback was lost) is recovered by any instance as a failed attempt.
+ * provider's id recorded, the deadline renewed -> every callback that shows progress, and the placing
+ * instance's heartbeat while the call is alive, renews the deadline -> COMPLETED, or back to PENDING with
+ * backoff, or FAILED. An IN_PROGRESS call whose deadline passes (its instance died, a callback was lost) is
+ * held while it may still ring (`holdExpired`), then recovered by any instance as a failed attempt.
  *
  * @module
  */
 import type { Collection, Db, Filter } from "mongodb";
-import { type ConceptOptions, newId } from "../common.ts";
-import { isDuplicateKeyError } from "../errors.ts";
-import { type CallDoc, CallScheduler, ONE_ACTIVE_CALL_INDEX } from "./call_scheduler.ts";
-import { ONE_CALL_PER_OCCURRENCE_INDEX } from "./queue_indexes.ts";
-
-/** A call as the worker side stores it: `CallDoc` and the fields only the worker side writes. */
-export interface QueuedCallDoc extends CallDoc {
-  /** For calls made from a call window: `<user>:<window>:<local date>`, unique among calls. */
-  occurrence?: string;
-  /** The provider's last status for the current attempt (Twilio's `CallStatus`), null before any. */
-  providerStatus?: string | null;
-  /** The rank of `providerStatus`; a callback must beat it to change anything. -1 before any. */
-  providerStatusRank?: number;
-  /** Why the last attempt did not go through. */
-  lastError?: string | null;
-}
+import { type Clock, type ConceptOptions, systemClock } from "../common.ts";
+import { type CallDoc, type CallTransition, transitionCall } from "./call_scheduler.ts";
+import { CALLS_COLLECTION } from "./queue_indexes.ts";
 
 /** Options of the worker side. */
 export interface CallQueueOptions extends ConceptOptions {
@@ -42,15 +30,9 @@ export interface CallAttempt {
   attempt: number;
 }
 
-/** What `scheduleOccurrenceCall` did. */
-export type OccurrenceCallResult =
-  | { call: string }
-  /** The person already has a PENDING or IN_PROGRESS call, or this occurrence already has its call. */
-  | { conflict: "active_call" | "occurrence_taken" };
-
 /**
- * The CallScheduler concept with its worker-side actions. Same collection, same rules; made by the workers and
- * the telephony webhooks, which need the lease settings.
+ * CallScheduler's worker side over the concept's collection: the same documents (`CallDoc`) and the same
+ * status rules (`transitionCall`); made by the call runtime, which needs the lease settings.
  *
  * @example
  * ```ts
@@ -59,70 +41,33 @@ export type OccurrenceCallResult =
  * if (call) await queue.recordPlacement({ call: call._id, attempt: call.attempts, owner: appName, providerCallId });
  * ```
  */
-export class CallQueue extends CallScheduler {
+export class CallQueue {
   /** How long a claim or a sign of progress holds a call. */
   readonly leaseMs: number;
+  readonly #queue: Collection<CallDoc>;
+  readonly #now: Clock;
 
   constructor(db: Db, options: CallQueueOptions) {
-    super(db, options);
     if (!(options.leaseMs > 0)) throw new RangeError(`leaseMs must be positive, got ${options.leaseMs}`);
     this.leaseMs = options.leaseMs;
-  }
-
-  get #queue(): Collection<QueuedCallDoc> {
-    return this.calls as Collection<QueuedCallDoc>;
+    this.#queue = db.collection<CallDoc>(CALLS_COLLECTION);
+    this.#now = options.now ?? systemClock;
   }
 
   #deadline(now: Date): Date {
     return new Date(now.getTime() + this.leaseMs);
   }
 
-  /**
-   * Schedules the call for one window occurrence, with the same shape as `scheduleCall` plus `occurrence`.
-   * The database refuses a second call for the occurrence and a second active call for the person, so three
-   * instances deciding at once make one call.
-   */
-  async scheduleOccurrenceCall(input: {
-    user: string;
-    reflectionSession: string;
-    phoneNumber: string;
-    occurrence: string;
-    scheduledFor: Date;
-  }): Promise<OccurrenceCallResult> {
-    const now = this.now();
-    const doc: QueuedCallDoc = {
-      _id: newId(),
-      user: input.user,
-      reflectionSession: input.reflectionSession,
-      phoneNumber: input.phoneNumber,
-      scheduledFor: input.scheduledFor,
-      status: "PENDING",
-      active: true,
-      attempts: 0,
-      nextAttemptAt: input.scheduledFor,
-      lease: null,
-      providerCallId: null,
-      createdAt: now,
-      updatedAt: now,
-      endedAt: null,
-      occurrence: input.occurrence,
-    };
-    try {
-      await this.#queue.insertOne(doc);
-    } catch (err) {
-      if (isDuplicateKeyError(err, ONE_CALL_PER_OCCURRENCE_INDEX)) return { conflict: "occurrence_taken" };
-      if (isDuplicateKeyError(err, ONE_ACTIVE_CALL_INDEX)) return { conflict: "active_call" };
-      throw err;
-    }
-    return { call: doc._id };
+  #transition(change: CallTransition): Promise<CallDoc | null> {
+    return transitionCall(this.#queue, this.#now(), change);
   }
 
   /**
    * Claims the most overdue PENDING call for `owner`, atomically: IN_PROGRESS, one more attempt, leased until
    * `now + leaseMs`. Null when nothing is due.
    */
-  async claimDueCall(input: { owner: string }): Promise<QueuedCallDoc | null> {
-    const now = this.now();
+  async claimDueCall(input: { owner: string }): Promise<CallDoc | null> {
+    const now = this.#now();
     const deadline = this.#deadline(now);
     return await this.#queue.findOneAndUpdate(
       { status: "PENDING", nextAttemptAt: { $lte: now } },
@@ -132,6 +77,7 @@ export class CallQueue extends CallScheduler {
           active: true,
           lease: { owner: input.owner, expiresAt: deadline },
           nextAttemptAt: deadline,
+          attemptStartedAt: now,
           providerCallId: null,
           providerStatus: null,
           providerStatusRank: -1,
@@ -145,7 +91,7 @@ export class CallQueue extends CallScheduler {
 
   /** Records that the provider accepted the attempt, and renews its lease. False if the attempt is over. */
   async recordPlacement(input: CallAttempt & { owner: string; providerCallId: string }): Promise<boolean> {
-    const now = this.now();
+    const now = this.#now();
     const deadline = this.#deadline(now);
     const result = await this.#queue.updateOne(
       { _id: input.call, attempts: input.attempt, status: "IN_PROGRESS" },
@@ -154,6 +100,8 @@ export class CallQueue extends CallScheduler {
           providerCallId: input.providerCallId,
           lease: { owner: input.owner, expiresAt: deadline },
           nextAttemptAt: deadline,
+          // Placed by now: its ring timeout counts from here, not from the claim.
+          attemptStartedAt: now,
           updatedAt: now,
         },
       },
@@ -169,8 +117,8 @@ export class CallQueue extends CallScheduler {
    */
   async recordProgress(
     input: CallAttempt & { providerStatus: string; rank: number; providerCallId: string },
-  ): Promise<QueuedCallDoc | null> {
-    const now = this.now();
+  ): Promise<CallDoc | null> {
+    const now = this.#now();
     return await this.#queue.findOneAndUpdate(
       {
         _id: input.call,
@@ -193,11 +141,40 @@ export class CallQueue extends CallScheduler {
   }
 
   /**
+   * The heartbeat of the instance that placed `attempts`, whose calls its provider says are still alive:
+   * renews their leases, so a call that rings or talks longer than the lease is never recovered under it.
+   */
+  async renewLeases(input: { owner: string; attempts: readonly CallAttempt[] }): Promise<number> {
+    if (input.attempts.length === 0) return 0;
+    const now = this.#now();
+    const deadline = this.#deadline(now);
+    const result = await this.#queue.updateMany(
+      { $or: input.attempts.map((a) => ({ _id: a.call, attempts: a.attempt })), status: "IN_PROGRESS" },
+      {
+        $set: { lease: { owner: input.owner, expiresAt: deadline }, nextAttemptAt: deadline, updatedAt: now },
+      },
+    );
+    return result.modifiedCount;
+  }
+
+  /**
+   * Keeps an attempt whose deadline passed by `expiredBy` IN_PROGRESS until `until`, because it may still
+   * be ringing (recovery found it alive, or could not tell). False if it moved meanwhile.
+   */
+  async holdExpired(input: CallAttempt & { expiredBy: Date; until: Date }): Promise<boolean> {
+    const result = await this.#queue.updateOne(
+      { ...this.#attemptFilter(input), _id: input.call, status: "IN_PROGRESS" },
+      { $set: { nextAttemptAt: input.until, updatedAt: this.#now() } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /**
    * Renews the deadline of an attempt in progress (a transcript arrived) and returns the call, or null when the
    * attempt is over.
    */
-  async touch(input: CallAttempt): Promise<QueuedCallDoc | null> {
-    const now = this.now();
+  async touch(input: CallAttempt): Promise<CallDoc | null> {
+    const now = this.#now();
     return await this.#queue.findOneAndUpdate(
       { _id: input.call, attempts: input.attempt, status: "IN_PROGRESS" },
       { $set: { nextAttemptAt: this.#deadline(now), updatedAt: now } },
@@ -211,13 +188,13 @@ export class CallQueue extends CallScheduler {
    */
   async recordRetry(
     input: CallAttempt & { nextAttemptAt: Date; error: string; expiredBy?: Date },
-  ): Promise<QueuedCallDoc | null> {
-    const set: Partial<QueuedCallDoc> = {
+  ): Promise<CallDoc | null> {
+    const set: Partial<CallDoc> = {
       nextAttemptAt: input.nextAttemptAt,
       lease: null,
       lastError: input.error,
     };
-    return await this.transition({
+    return await this.#transition({
       call: input.call,
       from: ["IN_PROGRESS"],
       to: "PENDING",
@@ -229,9 +206,9 @@ export class CallQueue extends CallScheduler {
   /** Fails the call for good (retries exhausted, or an error retrying cannot fix). Null if the attempt is over. */
   async recordFinalFailure(
     input: CallAttempt & { error: string; expiredBy?: Date },
-  ): Promise<QueuedCallDoc | null> {
-    const set: Partial<QueuedCallDoc> = { lastError: input.error };
-    return await this.transition({
+  ): Promise<CallDoc | null> {
+    const set: Partial<CallDoc> = { lastError: input.error };
+    return await this.#transition({
       call: input.call,
       from: ["IN_PROGRESS"],
       to: "FAILED",
@@ -241,8 +218,8 @@ export class CallQueue extends CallScheduler {
   }
 
   /** Completes the call. Null if the attempt is over (already completed, retried or failed). */
-  async recordCompleted(input: CallAttempt): Promise<QueuedCallDoc | null> {
-    return await this.transition({
+  async recordCompleted(input: CallAttempt): Promise<CallDoc | null> {
+    return await this.#transition({
       call: input.call,
       from: ["IN_PROGRESS"],
       to: "COMPLETED",
@@ -255,7 +232,7 @@ export class CallQueue extends CallScheduler {
    * attempt does not count.
    */
   async releaseClaim(input: CallAttempt & { owner: string }): Promise<boolean> {
-    const now = this.now();
+    const now = this.#now();
     const result = await this.#queue.updateOne(
       {
         _id: input.call,
@@ -278,7 +255,7 @@ export class CallQueue extends CallScheduler {
    * their callbacks reach any instance, and if none come, any instance recovers them.
    */
   async releaseLeases(input: { owner: string }): Promise<{ requeued: number; released: number }> {
-    const now = this.now();
+    const now = this.#now();
     const mine = { status: "IN_PROGRESS", "lease.owner": input.owner } as const;
     const requeued = await this.#queue.updateMany(
       { ...mine, providerCallId: null },
@@ -295,15 +272,15 @@ export class CallQueue extends CallScheduler {
   }
 
   /** IN_PROGRESS calls whose deadline has passed, most overdue first. */
-  async _getExpiredCalls(input: { limit: number }): Promise<QueuedCallDoc[]> {
+  async _getExpiredCalls(input: { limit: number }): Promise<CallDoc[]> {
     return await this.#queue.find(
-      { status: "IN_PROGRESS", nextAttemptAt: { $lte: this.now() } },
+      { status: "IN_PROGRESS", nextAttemptAt: { $lte: this.#now() } },
       { sort: { nextAttemptAt: 1 }, limit: input.limit },
     ).toArray();
   }
 
-  /** A call as stored, for the workers and webhooks (never for a person: it carries the lease). */
-  async _getCall(input: { call: string }): Promise<QueuedCallDoc | null> {
+  /** A call as stored, for the call flow (never for a person: it carries the lease). */
+  async _getCall(input: { call: string }): Promise<CallDoc | null> {
     return await this.#queue.findOne({ _id: input.call });
   }
 
@@ -316,13 +293,17 @@ export class CallQueue extends CallScheduler {
     return docs.map((doc) => doc.user);
   }
 
-  /** Of `occurrences`, those that already have a call (one query, on the occurrence index). */
-  async _getScheduledOccurrences(input: { occurrences: readonly string[] }): Promise<string[]> {
+  /** Of `occurrences`, those that already have a call, with its status (one query, on the occurrence index). */
+  async _getScheduledOccurrences(
+    input: { occurrences: readonly string[] },
+  ): Promise<{ occurrence: string; status: CallDoc["status"] }[]> {
     const docs = await this.#queue.find(
       { occurrence: { $in: [...input.occurrences] } },
-      { projection: { _id: 0, occurrence: 1 }, batchSize: input.occurrences.length },
+      { projection: { _id: 0, occurrence: 1, status: 1 }, batchSize: input.occurrences.length },
     ).toArray();
-    return docs.flatMap((doc) => doc.occurrence === undefined ? [] : [doc.occurrence]);
+    return docs.flatMap((doc) =>
+      doc.occurrence === undefined ? [] : [{ occurrence: doc.occurrence, status: doc.status }]
+    );
   }
 
   #attemptFilter(input: CallAttempt & { expiredBy?: Date }): Filter<CallDoc> {

@@ -2,8 +2,8 @@
  * CallScheduler: the calls Zien places, their statuses, and the rule that a person has at most one active
  * (PENDING or IN_PROGRESS) call, which the database enforces with a unique partial index.
  *
- * The worker side (claiming due calls, leases, retries) belongs to the workers; it builds on `transition()`
- * and the `attempts`, `nextAttemptAt` and `lease` fields kept here.
+ * The worker side (`CallQueue`: claiming due calls, leases, retries) shares the collection, the document type
+ * and `transitionCall()` with this concept.
  *
  * @module
  */
@@ -12,7 +12,7 @@ import type { z } from "zod";
 import { type Clock, type ConceptOptions, newId, systemClock } from "../common.ts";
 import { ConceptError, isDuplicateKeyError } from "../errors.ts";
 import type { CallStatus } from "./schemas.ts";
-import { ensureQueueIndexes } from "./queue_indexes.ts";
+import { CALLS_COLLECTION, ensureQueueIndexes, ONE_CALL_PER_OCCURRENCE_INDEX } from "./queue_indexes.ts";
 
 /** A call status. */
 export type CallStatusValue = z.infer<typeof CallStatus>;
@@ -58,6 +58,19 @@ export interface CallDoc {
   createdAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
+  /** For calls made from a call window: `<user>:<window>:<local date>`, unique among calls. */
+  occurrence?: string;
+  /**
+   * When the current attempt was claimed, then when its placement was recorded: it may ring until then plus
+   * the provider's ring timeout.
+   */
+  attemptStartedAt?: Date | null;
+  /** The provider's last status for the current attempt (Twilio's `CallStatus`), null before any. */
+  providerStatus?: string | null;
+  /** The rank of `providerStatus`; a callback must beat it to change anything. -1 before any. */
+  providerStatusRank?: number;
+  /** Why the last attempt did not go through. */
+  lastError?: string | null;
 }
 
 /** A call as the queries return it: no lease or provider internals. */
@@ -107,19 +120,22 @@ export interface CallTransition {
   inc?: { attempts?: number };
 }
 
+/** What `scheduleOccurrenceCall` did. */
+export type OccurrenceCallResult =
+  | { call: string }
+  /** The person already has a PENDING or IN_PROGRESS call, or this occurrence already has its call. */
+  | { conflict: "active_call" | "occurrence_taken" };
+
 /** The CallScheduler concept. Collection: `CallScheduler.calls`. */
 export class CallScheduler {
-  /** The collection, for the worker-side actions that extend this concept. */
-  protected readonly calls: Collection<CallDoc>;
-  /** The current time. */
-  protected readonly now: Clock;
-  /** The database, for the worker-side collections beside `calls` (window occurrences). */
-  protected readonly db: Db;
+  readonly #calls: Collection<CallDoc>;
+  readonly #now: Clock;
+  readonly #db: Db;
 
   constructor(db: Db, options: ConceptOptions = {}) {
-    this.calls = db.collection<CallDoc>("CallScheduler.calls");
-    this.now = options.now ?? systemClock;
-    this.db = db;
+    this.#calls = db.collection<CallDoc>(CALLS_COLLECTION);
+    this.#now = options.now ?? systemClock;
+    this.#db = db;
   }
 
   /** `_countOutcomes`: one person's calls that ended COMPLETED and FAILED (all people's when no user). */
@@ -127,7 +143,7 @@ export class CallScheduler {
     const match = input.user === undefined
       ? { status: { $in: ["COMPLETED", "FAILED"] } }
       : { user: input.user, status: { $in: ["COMPLETED", "FAILED"] } };
-    const groups = await this.calls.aggregate<{ _id: string; n: number }>([
+    const groups = await this.#calls.aggregate<{ _id: string; n: number }>([
       { $match: match },
       { $group: { _id: "$status", n: { $sum: 1 } } },
     ]).toArray();
@@ -137,15 +153,15 @@ export class CallScheduler {
 
   /** Creates this concept's indexes; safe to call at every start. */
   async ensureIndexes(): Promise<void> {
-    await this.calls.createIndex({ user: 1 }, {
+    await this.#calls.createIndex({ user: 1 }, {
       name: ONE_ACTIVE_CALL_INDEX,
       unique: true,
       partialFilterExpression: { active: true },
     });
-    await this.calls.createIndex({ status: 1, nextAttemptAt: 1 }, { name: "status_nextAttemptAt" });
-    await this.calls.createIndex({ user: 1, createdAt: -1 }, { name: "user_createdAt" });
+    await this.#calls.createIndex({ status: 1, nextAttemptAt: 1 }, { name: "status_nextAttemptAt" });
+    await this.#calls.createIndex({ user: 1, createdAt: -1 }, { name: "user_createdAt" });
     // The worker side's: one call per window occurrence, lease release, occurrence claims.
-    await ensureQueueIndexes(this.db);
+    await ensureQueueIndexes(this.#db);
   }
 
   /**
@@ -156,7 +172,7 @@ export class CallScheduler {
   async scheduleCall(
     input: { user: string; reflectionSession: string; phoneNumber: string; scheduledFor: string | Date },
   ): Promise<{ call: string }> {
-    const now = this.now();
+    const now = this.#now();
     const when = new Date(input.scheduledFor);
     if (Number.isNaN(when.getTime())) {
       throw new ConceptError("invalid", "scheduledFor is not a valid instant.");
@@ -184,7 +200,7 @@ export class CallScheduler {
       endedAt: null,
     };
     try {
-      await this.calls.insertOne(doc);
+      await this.#calls.insertOne(doc);
     } catch (err) {
       if (isDuplicateKeyError(err, ONE_ACTIVE_CALL_INDEX)) {
         throw new ConceptError(
@@ -192,6 +208,46 @@ export class CallScheduler {
           "You already have a call that is pending or in progress; cancel it or wait for it to finish.",
         );
       }
+      throw err;
+    }
+    return { call: doc._id };
+  }
+
+  /**
+   * Schedules the call for one window occurrence (the call-window tick), like `scheduleCall` plus the
+   * occurrence. The database refuses a second call for the occurrence and a second active call for the
+   * person, so three instances deciding at once make one call.
+   */
+  async scheduleOccurrenceCall(input: {
+    user: string;
+    reflectionSession: string;
+    phoneNumber: string;
+    occurrence: string;
+    scheduledFor: Date;
+  }): Promise<OccurrenceCallResult> {
+    const now = this.#now();
+    const doc: CallDoc = {
+      _id: newId(),
+      user: input.user,
+      reflectionSession: input.reflectionSession,
+      phoneNumber: input.phoneNumber,
+      scheduledFor: input.scheduledFor,
+      status: "PENDING",
+      active: true,
+      attempts: 0,
+      nextAttemptAt: input.scheduledFor,
+      lease: null,
+      providerCallId: null,
+      createdAt: now,
+      updatedAt: now,
+      endedAt: null,
+      occurrence: input.occurrence,
+    };
+    try {
+      await this.#calls.insertOne(doc);
+    } catch (err) {
+      if (isDuplicateKeyError(err, ONE_CALL_PER_OCCURRENCE_INDEX)) return { conflict: "occurrence_taken" };
+      if (isDuplicateKeyError(err, ONE_ACTIVE_CALL_INDEX)) return { conflict: "active_call" };
       throw err;
     }
     return { call: doc._id };
@@ -214,41 +270,49 @@ export class CallScheduler {
 
   /** The person's PENDING or IN_PROGRESS calls (at most one). */
   async _getActiveCallsForUser(input: { user: string }): Promise<CallView[]> {
-    return await this.calls.find({ user: input.user, active: true }, { projection: VIEW }).toArray();
+    return await this.#calls.find({ user: input.user, active: true }, { projection: VIEW }).toArray();
   }
 
   /** One of the person's calls; refuses (`not_found`) anyone else's. */
   async _getScheduledCall(input: { user: string; call: string }): Promise<CallView[]> {
-    const doc = await this.calls.findOne({ _id: input.call, user: input.user }, { projection: VIEW });
+    const doc = await this.#calls.findOne({ _id: input.call, user: input.user }, { projection: VIEW });
     if (!doc) throw new ConceptError("not_found", "There is no such call.");
     return [doc];
   }
 
-  /**
-   * Moves a call from one of `from` to `to` in one atomic update, keeping `active` in step with the status.
-   * Returns the call after the change, or null when it was not in `from` (or did not match `user`/`where`).
-   * Throws on a transition `LEGAL_TRANSITIONS` does not allow; a move to an active status can meet the
-   * one-active-call index like `scheduleCall` does.
-   */
+  /** `transitionCall` on this concept's collection. */
   async transition(change: CallTransition): Promise<CallDoc | null> {
-    const illegal = change.from.find((status) => !LEGAL_TRANSITIONS[status].includes(change.to));
-    if (illegal) throw new Error(`illegal call transition ${illegal} -> ${change.to}`);
-    const now = this.now();
-    const final = !ACTIVE_STATUSES.has(change.to);
-    const filter: Filter<CallDoc> = { ...change.where, _id: change.call, status: { $in: [...change.from] } };
-    if (change.user !== undefined) filter.user = change.user;
-    const update: UpdateFilter<CallDoc> = {
-      $set: {
-        ...change.set,
-        status: change.to,
-        active: !final,
-        updatedAt: now,
-        ...(final ? { endedAt: now, lease: null } : {}),
-      },
-    };
-    if (change.inc) update.$inc = change.inc;
-    return await this.calls.findOneAndUpdate(filter, update, { returnDocument: "after" });
+    return await transitionCall(this.#calls, this.#now(), change);
   }
+}
+
+/**
+ * Moves a call from one of `from` to `to` in one atomic update, keeping `active` in step with the status.
+ * Returns the call after the change, or null when it was not in `from` (or did not match `user`/`where`).
+ * Throws on a transition `LEGAL_TRANSITIONS` does not allow; a move to an active status can meet the
+ * one-active-call index like `scheduleCall` does. Shared by the concept and the worker side (`CallQueue`).
+ */
+export async function transitionCall(
+  calls: Collection<CallDoc>,
+  now: Date,
+  change: CallTransition,
+): Promise<CallDoc | null> {
+  const illegal = change.from.find((status) => !LEGAL_TRANSITIONS[status].includes(change.to));
+  if (illegal) throw new Error(`illegal call transition ${illegal} -> ${change.to}`);
+  const final = !ACTIVE_STATUSES.has(change.to);
+  const filter: Filter<CallDoc> = { ...change.where, _id: change.call, status: { $in: [...change.from] } };
+  if (change.user !== undefined) filter.user = change.user;
+  const update: UpdateFilter<CallDoc> = {
+    $set: {
+      ...change.set,
+      status: change.to,
+      active: !final,
+      updatedAt: now,
+      ...(final ? { endedAt: now, lease: null } : {}),
+    },
+  };
+  if (change.inc) update.$inc = change.inc;
+  return await calls.findOneAndUpdate(filter, update, { returnDocument: "after" });
 }
 
 function describe(status: CallStatusValue): string {

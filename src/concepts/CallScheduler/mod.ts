@@ -7,5 +7,4 @@ export * from "./call_scheduler.ts";
 export * from "./schemas.ts";
 export * from "./call_queue.ts";
 export * from "./occurrences.ts";
-export * from "./backoff.ts";
 export * from "./queue_indexes.ts";

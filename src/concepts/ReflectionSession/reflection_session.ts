@@ -101,14 +101,18 @@ export class ReflectionSession {
   async completeSession(
     input: { user: string; session: string; rating?: number },
   ): Promise<{ session: string }> {
-    const doc = await this.#mine(input);
-    if (doc.status !== "IN_PROGRESS") throw notInProgress(doc.status);
-    if (Object.keys(doc.responses).length === 0) {
-      throw new ConceptError("invalid", "Answer at least one prompt before completing the session.");
-    }
     const set: Partial<SessionDoc> = { status: "COMPLETED", endedAt: this.#now() };
     if (input.rating !== undefined) set.rating = input.rating;
-    await this.#transition(input, set);
+    // One update decides, answers required; the session is read only to say why it refused.
+    const result = await this.#sessions.updateOne(
+      { _id: input.session, user: input.user, status: "IN_PROGRESS", responses: { $ne: {} } },
+      { $set: set },
+    );
+    if (result.matchedCount === 0) {
+      const doc = await this.#mine(input);
+      if (doc.status !== "IN_PROGRESS") throw notInProgress(doc.status);
+      throw new ConceptError("invalid", "Answer at least one prompt before completing the session.");
+    }
     return { session: input.session };
   }
 

@@ -7,7 +7,7 @@
  * clocks. A window matched on some zone's clock is then checked on its owner's own clock (their profile) with
  * the same pure function the `_getActiveWindow` query uses, one-off windows replacing the recurring ones of
  * their date. Per page, bulk reads drop the people who already have an entry for their local today, an active
- * call, or a call (or a live claim) for this occurrence.
+ * call, or a call (or a live claim) for this occurrence, counting each reason.
  *
  * @module
  */
@@ -23,7 +23,7 @@ import {
 import type { ProfileView } from "../concepts/Profile/mod.ts";
 import { getLogger } from "../log.ts";
 
-const log = getLogger(["workers", "calls"]);
+const log = getLogger(["calls"]);
 
 /** A person due a call for an open window. */
 export interface DueCall {
@@ -35,6 +35,20 @@ export interface DueCall {
   occurrence: string;
   /** Set when the occurrence has a claim whose holder never scheduled its call and is presumed gone. */
   staleClaim?: OccurrenceClaim;
+}
+
+/** Why people with a window open somewhere were not called, counted for the tick's log line. */
+export interface SkipCounts {
+  /** They have a journal entry for their local today. */
+  entryToday: number;
+  /** A call of theirs is PENDING or IN_PROGRESS, or another instance is scheduling this occurrence's call. */
+  callPending: number;
+  /** The window is not open on their own clock (or their profile or its time zone is missing). */
+  outsideWindow: number;
+  /** This occurrence's call FAILED after its retries. */
+  retriesExhausted: number;
+  /** They have no active prompt to be asked. */
+  noPrompt: number;
 }
 
 /** What finding the due needs. */
@@ -103,17 +117,19 @@ async function openWindows(
 }
 
 /**
- * Of the people with a window in `page`, those due a call now. A claim older than `staleBefore` whose call
- * was never scheduled is reported as stale, for the caller to take over.
+ * Of the people with a window in `page`, those due a call now, and why the others are not. A claim older than
+ * `staleBefore` whose call was never scheduled is reported as stale, for the caller to take over.
  */
 export async function findDue(
   deps: DueDeps,
   page: readonly OwnedWindowView[],
   at: Date,
   staleBefore: Date,
-): Promise<DueCall[]> {
+): Promise<{ due: DueCall[]; skipped: Omit<SkipCounts, "noPrompt"> }> {
   const open = await openWindows(deps, page, at);
-  if (open.length === 0) return [];
+  const skipped = { entryToday: 0, callPending: 0, outsideWindow: 0, retriesExhausted: 0 };
+  skipped.outsideWindow = new Set(page.map((w) => w.user)).size - open.length;
+  if (open.length === 0) return { due: [], skipped };
   const users = open.map((o) => o.profile.user);
   const occurrenceOf = (o: (typeof open)[number]) => `${o.profile.user}:${o.window.occurrence}`;
   const occurrences = open.map(occurrenceOf);
@@ -123,24 +139,30 @@ export async function findDue(
     dates: [...new Set(open.map((o) => o.window.localDate))],
   });
   const busy = new Set(await deps.queue._getUsersWithActiveCalls({ users }));
-  const scheduled = new Set(await deps.queue._getScheduledOccurrences({ occurrences }));
+  const scheduled = new Map(
+    (await deps.queue._getScheduledOccurrences({ occurrences })).map((c) => [c.occurrence, c.status]),
+  );
   const claims = new Map((await deps.occurrences._getClaims({ occurrences })).map((c) => [c.occurrence, c]));
   const journaled = new Set(entryDays.map((d) => `${d.user}|${d.date}`));
   const due: DueCall[] = [];
   for (const o of open) {
     const occurrence = occurrenceOf(o);
-    if (journaled.has(`${o.profile.user}|${o.window.localDate}`)) continue;
-    if (busy.has(o.profile.user) || scheduled.has(occurrence)) continue;
     const claim = claims.get(occurrence);
-    if (claim && claim.claimedAt >= staleBefore) continue;
-    due.push({
-      user: o.profile.user,
-      phoneNumber: o.profile.phoneNumber,
-      timezone: o.profile.timezone,
-      window: o.window,
-      occurrence,
-      ...(claim ? { staleClaim: claim } : {}),
-    });
+    const called = scheduled.get(occurrence);
+    if (journaled.has(`${o.profile.user}|${o.window.localDate}`)) skipped.entryToday++;
+    else if (called === "FAILED") skipped.retriesExhausted++;
+    else if (busy.has(o.profile.user) || called !== undefined || (claim && claim.claimedAt >= staleBefore)) {
+      skipped.callPending++;
+    } else {
+      due.push({
+        user: o.profile.user,
+        phoneNumber: o.profile.phoneNumber,
+        timezone: o.profile.timezone,
+        window: o.window,
+        occurrence,
+        ...(claim ? { staleClaim: claim } : {}),
+      });
+    }
   }
-  return due;
+  return { due, skipped };
 }

@@ -10,13 +10,9 @@ import { loadConfig } from "../../src/config.ts";
 import { type Concepts, createConcepts, ensureConceptIndexes } from "../../src/concepts/mod.ts";
 import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
 import type { OutcomePlan } from "../../src/telephony/mod.ts";
-import {
-  type CallEvent,
-  type CallRuntime,
-  createCallRuntime,
-  createWorkers,
-  type PeriodicWorker,
-} from "../../src/workers/mod.ts";
+import { type CallEvent, type CallRuntime, createCallRuntime } from "../../src/calls/mod.ts";
+import { webhookRoutes } from "../../src/server/mod.ts";
+import { createWorkers, type PeriodicWorker } from "../../src/workers/mod.ts";
 
 /** Settings short enough for a test; each can be overridden. */
 export const FAST_CALLS: Record<string, string> = {
@@ -67,14 +63,14 @@ export async function openCallHarness(
     onCallEvent: (event) => events.push(event),
   });
   const app = new Hono();
-  app.route("/", runtime.webhooks);
+  app.route("/", webhookRoutes(runtime.webhooks));
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: (addr) => listening.resolve(addr as Deno.NetAddr) },
     app.fetch,
   );
   baseUrl = `http://127.0.0.1:${(await listening.promise).port}`;
-  const workers = createWorkers(config, runtime.ticks);
+  const workers = createWorkers(config, runtime);
   return {
     devdb,
     client,

@@ -1,32 +1,29 @@
 /**
- * The calls, wired once per process: the telephony provider, the worker-side CallScheduler, the ticks of the
- * two workers and the webhook routes, all over the shared `Db`; and what to do at shutdown once the workers
- * have stopped (release this instance's leases, then close the provider).
+ * The calls, wired once per process over the shared `Db`: the telephony provider, the worker side of
+ * CallScheduler, what the two ticks and the webhook adapter hand their work to, and what to do at shutdown
+ * once the workers have stopped (release this instance's leases, then close the provider).
  *
  * @example
  * ```ts
  * const calls = createCallRuntime({ db, concepts, config, instance: appName, callbackBaseUrl: () => base });
- * const workers = createWorkers(config, calls.ticks);
- * startServer({ ..., routes: [conceptRoutes({ concepts }), calls.webhooks] });
- * lifecycle.add("flushers", "calls", () => calls.close());
+ * const workers = createWorkers(config, calls);
+ * startServer({ ..., routes: [conceptRoutes({ concepts }), webhookRoutes(calls.webhooks)] });
+ * lifecycle.add("workers", "calls", async () => { await stopAll(workers); await calls.close(); });
  * ```
  * @module
  */
-import type { Hono } from "hono";
 import type { Db } from "mongodb";
 import type { Config } from "../config.ts";
 import type { Clock, Concepts } from "../concepts/mod.ts";
 import { CallQueue, OccurrenceClaims } from "../concepts/CallScheduler/mod.ts";
 import { getLogger } from "../log.ts";
-import { webhookRoutes } from "../server/webhooks.ts";
 import { createTelephonyProvider, type TelephonyDeps, type TelephonyProvider } from "../telephony/mod.ts";
-import type { CallEventHook } from "./call_events.ts";
-import type { CallFlowDeps } from "./call_outcomes.ts";
-import { createCallSchedulerTick } from "./call_scheduler_worker.ts";
-import { createCallWindowTick } from "./call_window_worker.ts";
-import type { Tick } from "./periodic_worker.ts";
+import type { CallEventHook } from "./events.ts";
+import type { CallFlowDeps } from "./outcomes.ts";
+import type { PlacementDeps } from "./place.ts";
+import type { SchedulingDeps } from "./schedule.ts";
 
-const log = getLogger(["workers", "calls"]);
+const log = getLogger(["calls"]);
 
 /** What the call runtime is made from. */
 export interface CallRuntimeOptions {
@@ -44,10 +41,25 @@ export interface CallRuntimeOptions {
   now?: Clock;
 }
 
+/** What the webhook adapter needs: the call flow, and how to check and answer the provider's requests. */
+export interface CallWebhooks {
+  flow: CallFlowDeps;
+  /** When set, every request must be signed with it (`TWILIO_AUTH_TOKEN`). */
+  authToken?: string;
+  /** The base URL Twilio signed (`PUBLIC_BASE_URL`); unset, the URL the request arrived at. */
+  publicBaseUrl?: string;
+  /** Where the TwiML sends the next transcript: the base the calls were placed with. */
+  callbackBaseUrl: () => string;
+}
+
 /** The wired calls. */
 export interface CallRuntime {
-  ticks: { callWindow: Tick; callScheduler: Tick };
-  webhooks: Hono;
+  /** What the call-window tick schedules with. */
+  scheduling: SchedulingDeps;
+  /** What the call-scheduler tick places with. */
+  placement: PlacementDeps;
+  /** What `webhookRoutes` answers the provider with. */
+  webhooks: CallWebhooks;
   provider: TelephonyProvider;
   queue: CallQueue;
   /**
@@ -70,33 +82,13 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
     ...(options.now ? { now: options.now } : {}),
     ...(options.onCallEvent ? { onCallEvent: options.onCallEvent } : {}),
   };
-  const callWindow = createCallWindowTick({
-    ...flow,
-    occurrences: new OccurrenceClaims(db, { now: options.now }),
-    claimStaleMs: config.calls.leaseMs,
-  });
-  const callScheduler = createCallSchedulerTick({
-    ...flow,
-    provider,
-    concurrency: config.calls.concurrency,
-    callbackBaseUrl: options.callbackBaseUrl,
-  });
-  const webhooks = webhookRoutes({
-    ...flow,
-    authToken: config.telephony.twilio.authToken,
-    publicBaseUrl: config.telephony.publicBaseUrl,
-    callbackBaseUrl: options.callbackBaseUrl,
-  });
   let closing: Promise<void> | undefined;
   const close = async () => {
     try {
       const { requeued, released } = await queue.releaseLeases({ owner: instance });
       log.info(
         "released this instance's call leases: {requeued} claim(s) requeued, {released} placed call(s)",
-        {
-          requeued,
-          released,
-        },
+        { requeued, released },
       );
     } finally {
       await provider.close();
@@ -107,8 +99,23 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
     base: config.telephony.publicBaseUrl ?? "this instance's address",
   });
   return {
-    ticks: { callWindow, callScheduler },
-    webhooks,
+    scheduling: {
+      ...flow,
+      occurrences: new OccurrenceClaims(db, { now: options.now }),
+      claimStaleMs: config.calls.leaseMs,
+    },
+    placement: {
+      ...flow,
+      provider,
+      concurrency: config.calls.concurrency,
+      callbackBaseUrl: options.callbackBaseUrl,
+    },
+    webhooks: {
+      flow,
+      authToken: config.telephony.twilio.authToken,
+      publicBaseUrl: config.telephony.publicBaseUrl,
+      callbackBaseUrl: options.callbackBaseUrl,
+    },
     provider,
     queue,
     close: () => closing ??= close(),

@@ -1,13 +1,15 @@
 /**
- * What the provider's callbacks do to a call: status callbacks move the attempt forward (never back) and end
- * it, transcript callbacks record one answer. Callbacks may come twice, late or out of order: each step is an
- * atomic update on the attempt named in the callback URL, so a repeat or a leftover from an earlier attempt
- * changes nothing, and the journal entry is made once whatever the order.
+ * What the provider's callbacks do to a call: status callbacks move the attempt forward (never back), renew
+ * its lease and end it; transcript callbacks record one answer and renew the lease; the voice callback gives
+ * the first prompt. Callbacks may come twice, late or out of order: each step is an atomic update on the
+ * attempt named in the callback URL, so a repeat or a leftover from an earlier attempt changes nothing, and
+ * the journal entry is made once whatever the order. Each step reads the call and its session once.
  *
  * @module
  */
 import { ConceptError } from "../concepts/mod.ts";
-import type { QueuedCallDoc } from "../concepts/CallScheduler/mod.ts";
+import type { CallDoc } from "../concepts/CallScheduler/mod.ts";
+import type { SessionView } from "../concepts/ReflectionSession/mod.ts";
 import { getLogger } from "../log.ts";
 import {
   isTerminalStatus,
@@ -16,12 +18,13 @@ import {
   statusRank,
   type TranscriptCallback,
 } from "../telephony/mod.ts";
-import { type CallFlowDeps, completeAttempt, emit, failAttempt, sessionOf } from "./call_outcomes.ts";
+import { emitCallEvent } from "./events.ts";
+import { type CallFlowDeps, completeAttempt, failAttempt, sessionOf } from "./outcomes.ts";
 
-const log = getLogger(["workers", "calls"]);
+const log = getLogger(["calls"]);
 
 /** What a callback did, for the webhook's log and tests. */
-export type CallbackOutcome =
+export type CallbackEffect =
   | "unknown_call"
   | "stale"
   | "duplicate"
@@ -32,6 +35,12 @@ export type CallbackOutcome =
   | "already_completed"
   | "recorded"
   | "ignored";
+
+/** A prompt to ask: its id (for the transcript URL) and its text. */
+export interface NextPrompt {
+  promptId: string;
+  text: string;
+}
 
 const failureReasons: Partial<Record<ProviderCallStatus, string>> = {
   "busy": "busy",
@@ -46,22 +55,19 @@ const failureReasons: Partial<Record<ProviderCallStatus, string>> = {
  */
 async function attemptOfCallback(
   deps: CallFlowDeps,
-  callId: string,
-  attempt: number | undefined,
-  providerCallId: string,
+  callback: { callId: string; attempt?: number; providerCallId: string },
 ): Promise<number | undefined> {
-  if (attempt !== undefined) return attempt;
-  const call = await deps.queue._getCall({ call: callId });
-  return call?.providerCallId === providerCallId ? call.attempts : undefined;
+  if (callback.attempt !== undefined) return callback.attempt;
+  const call = await deps.queue._getCall({ call: callback.callId });
+  return call?.providerCallId === callback.providerCallId ? call.attempts : undefined;
 }
 
-/** Applies a status callback; `urlAttempt` is the attempt named in its URL. */
+/** Applies a status callback. */
 export async function handleStatusCallback(
   deps: CallFlowDeps,
   callback: StatusCallback,
-  urlAttempt: number | undefined,
-): Promise<CallbackOutcome> {
-  const attempt = await attemptOfCallback(deps, callback.callId, urlAttempt, callback.providerCallId);
+): Promise<CallbackEffect> {
+  const attempt = await attemptOfCallback(deps, callback);
   const context = { callId: callback.callId, status: callback.status, attempt };
   if (attempt === undefined) {
     log.info("call {callId}: {status} callback ignored (no attempt of ours)", context);
@@ -90,7 +96,7 @@ export async function handleStatusCallback(
   if (callback.status === "ringing") log.info("call {callId} ringing (attempt {attempt})", context);
   else if (callback.status === "in-progress") {
     log.info("call {callId} answered (attempt {attempt})", context);
-    emit(deps, "answered", advanced, callback.providerCallId);
+    emitCallEvent(deps, "answered", advanced, callback.providerCallId);
   } else log.debug("call {callId} {status} (attempt {attempt})", context);
   return "progress";
 }
@@ -99,10 +105,10 @@ async function onCompleted(
   deps: CallFlowDeps,
   callId: string,
   attempt: number,
-  advanced: QueuedCallDoc | null,
-): Promise<CallbackOutcome> {
+  advanced: CallDoc | null,
+): Promise<CallbackEffect> {
   if (advanced !== null) {
-    const outcome = await completeAttempt(deps, advanced);
+    const outcome = await completeAttempt(deps, advanced, await sessionOf(deps, advanced));
     if (outcome === "completed" || outcome === "already_completed") return outcome;
     const reason = outcome === "no_responses" ? "answered but no answer was heard" : "its session is over";
     return await failAttempt(deps, advanced, reason, { retryable: outcome === "no_responses" });
@@ -112,8 +118,16 @@ async function onCompleted(
   const call = await deps.queue._getCall({ call: callId });
   if (call === null || call.attempts !== attempt) return "stale";
   if (call.status !== "COMPLETED" && call.status !== "IN_PROGRESS") return "stale";
-  const outcome = await completeAttempt(deps, call);
+  const outcome = await completeAttempt(deps, call, await sessionOf(deps, call));
   return outcome === "completed" ? "completed" : "duplicate";
+}
+
+/** The prompt after `promptId` in the session, if any. */
+function promptAfter(session: SessionView | undefined, promptId: string): NextPrompt | undefined {
+  const prompts = session?.prompts ?? [];
+  const index = prompts.findIndex((p) => p.promptId === promptId);
+  const next = index >= 0 ? prompts[index + 1] : undefined;
+  return next ? { promptId: next.promptId, text: next.text } : undefined;
 }
 
 /**
@@ -123,18 +137,18 @@ async function onCompleted(
 export async function handleTranscriptCallback(
   deps: CallFlowDeps,
   callback: TranscriptCallback,
-  urlAttempt: number | undefined,
-): Promise<{ outcome: CallbackOutcome; next?: { promptId: string; text: string } }> {
-  const attempt = await attemptOfCallback(deps, callback.callId, urlAttempt, callback.providerCallId);
+): Promise<{ effect: CallbackEffect; next?: NextPrompt }> {
+  const attempt = await attemptOfCallback(deps, callback);
   const found = attempt === undefined ? null : await deps.queue.touch({ call: callback.callId, attempt });
   if (found === null) {
     log.info("call {callId}: transcript for prompt {promptId} ignored (not an attempt in progress)", {
       callId: callback.callId,
       promptId: callback.promptId,
     });
-    return { outcome: "stale" };
+    return { effect: "stale" };
   }
-  let outcome: CallbackOutcome = "ignored";
+  const session = await sessionOf(deps, found);
+  let effect: CallbackEffect = "ignored";
   if (callback.speech.trim() !== "") {
     try {
       await deps.concepts.reflectionSession.recordResponse({
@@ -143,7 +157,7 @@ export async function handleTranscriptCallback(
         promptId: callback.promptId,
         text: callback.speech,
       });
-      outcome = "recorded";
+      effect = "recorded";
     } catch (err) {
       if (!(err instanceof ConceptError)) throw err;
       log.warn("call {callId}: transcript for prompt {promptId} not recorded: {reason}", {
@@ -159,24 +173,19 @@ export async function handleTranscriptCallback(
     chars: callback.speech.length,
     attempt: found.attempts,
   });
-  const session = await sessionOf(deps, found);
-  const prompts = session?.prompts ?? [];
-  const index = prompts.findIndex((p) => p.promptId === callback.promptId);
-  const next = index >= 0 ? prompts[index + 1] : undefined;
-  return { outcome, ...(next ? { next: { promptId: next.promptId, text: next.text } } : {}) };
+  const next = promptAfter(session, callback.promptId);
+  return { effect, ...(next ? { next } : {}) };
 }
 
 /** The first prompt of the call's current attempt, for the TwiML voice URL; none if the attempt is over. */
 export async function firstPrompt(
   deps: CallFlowDeps,
-  callId: string,
-  urlAttempt: number | undefined,
-  providerCallId: string,
-): Promise<{ call: QueuedCallDoc; promptId: string; text: string } | undefined> {
-  const attempt = await attemptOfCallback(deps, callId, urlAttempt, providerCallId);
-  const found = attempt === undefined ? null : await deps.queue.touch({ call: callId, attempt });
+  callback: { callId: string; attempt?: number; providerCallId: string },
+): Promise<NextPrompt | undefined> {
+  const attempt = await attemptOfCallback(deps, callback);
+  const found = attempt === undefined ? null : await deps.queue.touch({ call: callback.callId, attempt });
   if (found === null) return undefined;
   const session = await sessionOf(deps, found);
   const first = session?.status === "IN_PROGRESS" ? session.prompts[0] : undefined;
-  return first ? { call: found, promptId: first.promptId, text: first.text } : undefined;
+  return first ? { promptId: first.promptId, text: first.text } : undefined;
 }

@@ -1,16 +1,18 @@
 /**
- * The one place a call's story is reported as events: the workers and the telephony webhooks emit them
- * through an optional `onCallEvent` hook, which the `call_events` batch writer plugs into later.
+ * The one place a call's story is reported as events: every step of the call flow emits through
+ * `emitCallEvent`, into the optional `onCallEvent` hook (main.ts plugs the `call_events` batch writer in).
  *
  * @module
  */
+import { type Clock, systemClock } from "../concepts/mod.ts";
+import type { CallDoc } from "../concepts/CallScheduler/mod.ts";
 import { getLogger } from "../log.ts";
 
-const log = getLogger(["workers", "calls"]);
+const log = getLogger(["calls"]);
 
 /** What happened to a call. */
 export type CallEventType =
-  /** The call-window worker scheduled a call for an open window. */
+  /** The call-window tick scheduled a call for an open window. */
   | "scheduled"
   /** The provider accepted an attempt. */
   | "placed"
@@ -43,11 +45,36 @@ export interface CallEvent {
 /** Receives call events; must not throw or block (a batch writer queues them). */
 export type CallEventHook = (event: CallEvent) => void;
 
-/** Hands `event` to `hook`, if any. A hook that throws is logged, never allowed to break a call's flow. */
-export function emitCallEvent(hook: CallEventHook | undefined, event: CallEvent): void {
-  if (hook === undefined) return;
+/** What emitting needs: the hook, this instance's name and the clock. */
+export interface CallEventSource {
+  /** This instance's appName, named in every event. */
+  instance: string;
+  onCallEvent?: CallEventHook;
+  now?: Clock;
+}
+
+/**
+ * Reports `type` for `call`'s current attempt to the hook, if any. A hook that throws is logged, never
+ * allowed to break a call's flow.
+ */
+export function emitCallEvent(
+  source: CallEventSource,
+  type: CallEventType,
+  call: Pick<CallDoc, "_id" | "user" | "attempts">,
+  detail?: string,
+): void {
+  if (source.onCallEvent === undefined) return;
+  const event: CallEvent = {
+    type,
+    call: call._id,
+    user: call.user,
+    attempt: call.attempts,
+    at: (source.now ?? systemClock)(),
+    instance: source.instance,
+    ...(detail === undefined ? {} : { detail }),
+  };
   try {
-    hook(event);
+    source.onCallEvent(event);
   } catch (err) {
     log.warn("call event hook failed for {type} of call {callId}: {error}", {
       type: event.type,

@@ -3,9 +3,10 @@
  * and unanswered calls are retried, then failed.
  */
 import assert from "node:assert/strict";
-import type { QueuedCallDoc } from "../../src/concepts/CallScheduler/mod.ts";
-import { openCallHarness } from "./calls_harness.ts";
-import { seedPerson, zoneInsideItsDay } from "./seed.ts";
+import { scheduleDueCalls } from "../../src/calls/mod.ts";
+import type { CallDoc } from "../../src/concepts/CallScheduler/mod.ts";
+import { openCallHarness } from "./harness.ts";
+import { seedPerson, zoneInsideItsDay } from "../workers/seed.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 Deno.test("a window open now leads to a journal entry within seconds", async () => {
@@ -23,7 +24,7 @@ Deno.test("a window open now leads to a journal entry within seconds", async () 
     assert.equal(entry.mode, "phone");
     assert.equal(entry.responses.length, 2);
     assert.match(entry.responses[0].text, /^Simulated answer to: /);
-    const calls = await h.db.collection<QueuedCallDoc>("CallScheduler.calls").find({ user }).toArray();
+    const calls = await h.db.collection<CallDoc>("CallScheduler.calls").find({ user }).toArray();
     assert.equal(calls.length, 1);
     assert.equal(calls[0].status, "COMPLETED");
     assert.equal(calls[0].attempts, 1);
@@ -44,7 +45,7 @@ Deno.test("no answer twice, then an answer: one entry, after three attempts", as
       what: "the journal entry",
       timeoutMs: 10_000,
     });
-    const calls = await h.db.collection<QueuedCallDoc>("CallScheduler.calls").find({ user }).toArray();
+    const calls = await h.db.collection<CallDoc>("CallScheduler.calls").find({ user }).toArray();
     assert.equal(calls.length, 1, "retries reuse the call, the window makes no second one");
     assert.equal(calls[0].status, "COMPLETED");
     assert.equal(calls[0].attempts, 3);
@@ -73,7 +74,7 @@ async function untilTheCallFails(h: Awaited<ReturnType<typeof openCallHarness>>,
   const { timezone } = zoneInsideItsDay();
   const user = await seedPerson(h.concepts, { timezone, maxRetries });
   h.start();
-  const calls = h.db.collection<QueuedCallDoc>("CallScheduler.calls");
+  const calls = h.db.collection<CallDoc>("CallScheduler.calls");
   await waitFor(async () => (await calls.findOne({ user }))?.status === "FAILED", {
     what: "the call to fail",
     timeoutMs: 10_000,
@@ -98,7 +99,7 @@ Deno.test("retries exhausted: the call is FAILED and its session ABANDONED", asy
     assert.deepEqual(h.events.filter((e) => e.call === call._id).map((e) => e.type).slice(-1), ["failed"]);
     // The window is still open, but this occurrence had its call: no second call today.
     await h.workers[0].stop();
-    await h.runtime.ticks.callWindow(new AbortController().signal);
+    await scheduleDueCalls(h.runtime.scheduling, new AbortController().signal);
     assert.equal(await calls.countDocuments({ user }), 1);
   } finally {
     await h.close();
