@@ -164,9 +164,8 @@ export function errorReply(
 }
 
 /** The reply an operation in flight gets when its primary steps down. */
-export function interruptedReply(command: Document | undefined): Document {
-  const name = command ? Object.keys(command)[0] : "";
-  const retryable = command?.txnNumber !== undefined && RETRYABLE_WRITE_COMMANDS.has(name);
+export function interruptedReply(command: Document): Document {
+  const retryable = command.txnNumber !== undefined && RETRYABLE_WRITE_COMMANDS.has(Object.keys(command)[0]);
   return {
     ok: 0,
     errmsg: "operation was interrupted because of a replication state change",
