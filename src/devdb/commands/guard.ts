@@ -202,8 +202,22 @@ function authorize(context: CommandContext, rule: Rule): void {
     if (!allowsCluster(privileges, rule.cluster)) throw unauthorized(context);
     return;
   }
+  if (isCurrentOpPipeline(context)) return authorizePipeline(context);
   if (!rule.action || !allows(privileges, rule.action, context.db)) throw unauthorized(context);
   if (context.name === "aggregate") authorizePipeline(context);
+}
+
+// `$currentOp` reads no collection: it needs no privilege on its database, only inprog for allUsers.
+function isCurrentOpPipeline(context: CommandContext): boolean {
+  const pipeline = context.body.pipeline;
+  if (context.name !== "aggregate" || !Array.isArray(pipeline) || !pipeline[0]?.$currentOp) return false;
+  if (context.db !== "admin" || context.body.aggregate !== 1) {
+    throw new CommandError(
+      "InvalidNamespace",
+      "$currentOp must be run against the 'admin' database with {aggregate: 1}",
+    );
+  }
+  return true;
 }
 
 function authorizePipeline(context: CommandContext): void {
