@@ -141,6 +141,18 @@ const CODE_NAMES = new Map<number, string>([
   [13436, "NotPrimaryOrSecondary"],
 ]);
 
+/**
+ * Atlas M0 refuses these before anything else, known to this server or not, with Atlas's message and
+ * code 8000 (AtlasError).
+ */
+export function refuseOnAtlasM0(name: string): void {
+  if (!ATLAS_M0_REFUSED.has(name)) return;
+  throw new CommandError(
+    "AtlasError",
+    `${name} is not allowed or the syntax is incorrect, see the Atlas documentation for more information`,
+  );
+}
+
 function isRetryableWrite(context: CommandContext): boolean {
   return context.body.txnNumber !== undefined && RETRYABLE_WRITE_COMMANDS.has(context.name);
 }
@@ -292,12 +304,6 @@ export async function runGuarded(context: CommandContext, handler: CommandHandle
   const cluster = server.cluster;
   const rule = RULES.get(name) ?? ROOT_ONLY;
   if (cluster.users.size > 0 && !rule.open) authorize(context, rule);
-  if (cluster.atlasM0 && ATLAS_M0_REFUSED.has(name)) {
-    throw new CommandError(
-      "AtlasError",
-      `${name} is not allowed or the syntax is incorrect, see the Atlas documentation for more information`,
-    );
-  }
   let failure: FailCommandAction | undefined;
   if (server.failPoints?.active && name !== "configureFailPoint") {
     failure = server.failPoints.match(name, context.connection.appName);
