@@ -81,7 +81,10 @@ export class ClientConnection implements ConnectionInfo {
         let request = decodeRequest(frame);
         this.#answering = request.body;
         while (!this.#closed) {
-          const reply = await this.#answer(request);
+          let reply = await this.#run(request);
+          if (this.#host.latencyMs > 0 && !this.#closed) await this.pause(this.#host.latencyMs);
+          // A step-down while the request was being answered replaces its reply.
+          if (this.#interruption) [reply, this.#interruption] = [this.#interruption, undefined];
           if (request.moreToCome || this.#closed) break;
           const streaming = request.exhaustAllowed && reply.ok === 1 && reply.topologyVersion !== undefined &&
             request.body.maxAwaitTimeMS !== undefined && HELLO_COMMANDS.has(Object.keys(request.body)[0]);
@@ -117,16 +120,6 @@ export class ClientConnection implements ConnectionInfo {
     } finally {
       this.close();
     }
-  }
-
-  // Runs the request and waits out the reply delay; an interruption meanwhile replaces the reply.
-  async #answer(request: Request): Promise<Document> {
-    const reply = await this.#run(request);
-    const latency = this.#host.latencyMs;
-    if (latency > 0 && !this.#closed) await this.pause(latency);
-    const interruption = this.#interruption;
-    this.#interruption = undefined;
-    return interruption ?? reply;
   }
 
   /** Closes the socket; a request in flight finishes but its reply is dropped. */

@@ -298,32 +298,60 @@ async function applyFailPoint(
   return undefined;
 }
 
-/** Runs `handler` behind the guard; refusals come back as error replies or CommandErrors. */
-export async function runGuarded(context: CommandContext, handler: CommandHandler): Promise<Document> {
+/**
+ * Runs `handler` behind the guard; refusals come back as error replies or CommandErrors. Synchronous until
+ * something has to wait (a blocked fail point, the rate limit), so the common path costs no extra promise.
+ */
+export function runGuarded(context: CommandContext, handler: CommandHandler): Document | Promise<Document> {
   const { server, name } = context;
-  const cluster = server.cluster;
   const rule = RULES.get(name) ?? ROOT_ONLY;
-  if (cluster.users.size > 0 && !rule.open) authorize(context, rule);
-  let failure: FailCommandAction | undefined;
+  if (server.cluster.users.size > 0 && !rule.open) authorize(context, rule);
   if (server.failPoints?.active && name !== "configureFailPoint") {
-    failure = server.failPoints.match(name, context.connection.appName);
-    if (failure) {
-      const reply = await applyFailPoint(context, failure);
-      if (reply) return reply;
-    }
+    const failure = server.failPoints.match(name, context.connection.appName);
+    if (failure) return runFailing(context, rule, handler, failure);
   }
+  return runAdmitted(context, rule, handler);
+}
+
+async function runFailing(
+  context: CommandContext,
+  rule: Rule,
+  handler: CommandHandler,
+  failure: FailCommandAction,
+): Promise<Document> {
+  const refusal = await applyFailPoint(context, failure);
+  if (refusal) return refusal;
+  const reply = await runAdmitted(context, rule, handler);
+  if (failure.writeConcernError && reply.ok !== 0) {
+    return { ...reply, writeConcernError: failure.writeConcernError };
+  }
+  return reply;
+}
+
+function runAdmitted(
+  context: CommandContext,
+  rule: Rule,
+  handler: CommandHandler,
+): Document | Promise<Document> {
+  const { server } = context;
   if (server.replica) {
     const refusal = replicaRefusal(context, rule);
     if (refusal) return refusal;
   }
-  if (cluster.rateLimiter && !rule.open) await cluster.rateLimiter.take();
+  const wait = server.cluster.rateLimiter && !rule.open ? server.cluster.rateLimiter.take() : undefined;
+  if (wait) return wait.then(() => runHandler(context, handler));
+  return runHandler(context, handler);
+}
+
+function runHandler(context: CommandContext, handler: CommandHandler): Document | Promise<Document> {
   if (context.connection.interrupted) return { ok: 0 };
-  const reply =
-    await (isRetryableWrite(context) && context.body.lsid
-      ? cluster.retryableWrites.run(context.body.lsid, Number(context.body.txnNumber), () => handler(context))
-      : handler(context));
-  if (failure?.writeConcernError && reply.ok !== 0) {
-    return { ...reply, writeConcernError: failure.writeConcernError };
+  if (context.body.txnNumber !== undefined && context.body.lsid && isRetryableWrite(context)) {
+    const lsid = context.body.lsid;
+    return context.server.cluster.retryableWrites.run(
+      lsid,
+      Number(context.body.txnNumber),
+      () => handler(context),
+    );
   }
-  return reply;
+  return handler(context);
 }
