@@ -1,10 +1,12 @@
 /**
- * One client connection: reads frames, runs them one at a time, writes the replies.
+ * One client connection: reads frames, runs them one at a time, writes the replies; streams awaitable
+ * hellos (exhaust) as mongod does for the driver's monitors.
  *
  * @module
  */
 import type { Document } from "bson";
-import type { ConnectionInfo } from "./commands/context.ts";
+import type { AuthenticatedUser, ConnectionInfo } from "./commands/context.ts";
+import type { ScramConversation } from "./auth/scram.ts";
 import { FrameReader } from "./wire/frame_reader.ts";
 import { decodeRequest, encodeReply, ProtocolError, type Request } from "./wire/protocol.ts";
 import { devdbLogger } from "./log.ts";
@@ -19,6 +21,8 @@ export interface ConnectionHost {
   readonly latencyMs: number;
 }
 
+const HELLO_COMMANDS = new Set(["hello", "isMaster", "ismaster"]);
+
 let nextOpId = 1;
 
 /** A client's socket and what `currentOp` reports about it. */
@@ -31,10 +35,20 @@ export class ClientConnection implements ConnectionInfo {
   currentCommand?: Document;
   currentNamespace?: string;
   currentOpId?: number;
+  user?: AuthenticatedUser;
+  sasl?: ScramConversation;
+  /** Whether it has run anything but hello: the driver's pooled connections do, its monitors do not. */
+  application = false;
   readonly #conn: Deno.Conn;
   readonly #host: ConnectionHost;
+  readonly #closing = new AbortController();
   #closed = false;
-  #delay?: { timer: ReturnType<typeof setTimeout>; resolve: () => void };
+  #interruption?: Document;
+  #closeAfterReply = false;
+  // The command being answered, from its frame until its reply is written.
+  #answering?: Document;
+  #graceTimer?: ReturnType<typeof setTimeout>;
+  readonly #pauses = new Set<() => void>();
 
   constructor(conn: Deno.Conn, id: number, host: ConnectionHost) {
     this.#conn = conn;
@@ -44,21 +58,55 @@ export class ClientConnection implements ConnectionInfo {
     this.remote = `${address.hostname}:${address.port}`;
   }
 
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  get interrupted(): boolean {
+    return this.#interruption !== undefined;
+  }
+
   /** Serves requests until the client leaves, the socket is closed or a frame is malformed. */
   async serve(): Promise<void> {
     const reader = new FrameReader(this.#conn);
+    // While a hello streams, a read stays pending so that a client hanging up ends the stream at once.
+    let pending: Promise<Uint8Array | null> | undefined;
+    let clientSpoke = false;
     try {
       while (!this.#closed) {
-        const frame = await reader.next();
+        const frame = await (pending ?? reader.next());
+        pending = undefined;
+        clientSpoke = false;
         if (!frame) break;
-        const request = decodeRequest(frame);
-        const reply = await this.#run(request);
-        if (request.moreToCome || this.#closed) continue;
-        const latency = this.#host.latencyMs;
-        if (latency > 0) await this.#sleep(latency);
-        if (this.#closed) break;
-        await this.#writeAll(encodeReply(request, reply));
+        let request = decodeRequest(frame);
+        this.#answering = request.body;
+        while (!this.#closed) {
+          let reply = await this.#run(request);
+          if (this.#host.latencyMs > 0 && !this.#closed) await this.pause(this.#host.latencyMs);
+          // A step-down while the request was being answered replaces its reply.
+          if (this.#interruption) [reply, this.#interruption] = [this.#interruption, undefined];
+          if (request.moreToCome || this.#closed) break;
+          const streaming = request.exhaustAllowed && reply.ok === 1 && reply.topologyVersion !== undefined &&
+            request.body.maxAwaitTimeMS !== undefined && HELLO_COMMANDS.has(Object.keys(request.body)[0]);
+          await this.#writeAll(encodeReply(request, reply, streaming));
+          if (this.#closeAfterReply) this.close();
+          if (!streaming) break;
+          pending ??= reader.next().then((next) => {
+            clientSpoke = next !== null;
+            if (!next) this.close();
+            return next;
+          }, () => {
+            // The socket failed or was closed under the read: the stream is over.
+            this.close();
+            return null;
+          });
+          // The client spoke while streaming: the stream ends with the reply just sent.
+          if (clientSpoke) break;
+          request = { ...request, body: { ...request.body, topologyVersion: reply.topologyVersion } };
+        }
+        this.#answering = undefined;
       }
+      await pending?.catch(() => null);
     } catch (error) {
       if (error instanceof ProtocolError) {
         log.warn("closing connection {connectionId} from {client}: {reason}", {
@@ -78,11 +126,9 @@ export class ClientConnection implements ConnectionInfo {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#delay) {
-      clearTimeout(this.#delay.timer);
-      this.#delay.resolve();
-      this.#delay = undefined;
-    }
+    clearTimeout(this.#graceTimer);
+    this.#closing.abort();
+    this.#wake();
     try {
       this.#conn.close();
     } catch {
@@ -90,12 +136,51 @@ export class ClientConnection implements ConnectionInfo {
     }
   }
 
+  /**
+   * Ends the connection as a primary stepping down does: an operation in flight is answered with
+   * `interruption` (a hello in flight with the new topology), then the socket closes. An idle application
+   * connection still answers what arrives in the next `graceMs` (which the step-down refuses, with a label
+   * the driver retries on) before it closes; an idle monitoring connection closes at once.
+   */
+  closeForStepDown(interruption: (command: Document) => Document, graceMs: number): void {
+    if (this.#closed) return;
+    this.#closeAfterReply = true;
+    const command = this.#answering;
+    if (command) {
+      if (!HELLO_COMMANDS.has(Object.keys(command)[0])) this.#interruption = interruption(command);
+      this.#wake();
+      return;
+    }
+    if (!this.application) return this.close();
+    this.#graceTimer = setTimeout(() => this.close(), graceMs);
+  }
+
+  /** Waits `ms`, or less if the connection closes or its operation is interrupted. */
+  pause(ms: number): Promise<void> {
+    if (this.#closed || this.#interruption) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#pauses.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#pauses.add(done);
+    });
+  }
+
+  #wake(): void {
+    for (const done of [...this.#pauses]) done();
+  }
+
   async #run(request: Request): Promise<Document> {
     this.active = true;
     this.currentCommand = request.body;
     this.currentOpId = nextOpId++;
     const db = request.body.$db ?? "admin";
-    const target = request.body[Object.keys(request.body)[0]];
+    const name = Object.keys(request.body)[0];
+    if (!this.application && !HELLO_COMMANDS.has(name)) this.application = true;
+    const target = request.body[name];
     this.currentNamespace = typeof target === "string" ? `${db}.${target}` : `${db}.$cmd`;
     try {
       return await this.#host.execute(this, request);
@@ -103,16 +188,6 @@ export class ClientConnection implements ConnectionInfo {
       this.active = false;
       this.currentCommand = this.currentNamespace = this.currentOpId = undefined;
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#delay = undefined;
-        resolve();
-      }, ms);
-      this.#delay = { timer, resolve };
-    });
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {

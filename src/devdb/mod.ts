@@ -17,4 +17,15 @@
  */
 export { startDevDb } from "./server.ts";
 export { DataDirInUseError } from "./persist/lock.ts";
-export type { DevDb, DevDbOptions, DevDbStats, DevDbWorkerRequest, DevDbWorkerResponse } from "./types.ts";
+export type {
+  DevDb,
+  DevDbAtlasM0Options,
+  DevDbMember,
+  DevDbOptions,
+  DevDbReplicaSetOptions,
+  DevDbRole,
+  DevDbStats,
+  DevDbUser,
+  DevDbWorkerRequest,
+  DevDbWorkerResponse,
+} from "./types.ts";
