@@ -31,7 +31,7 @@ export {
 } from "./budget.ts";
 export { InvalidTenantError, TenantDbs, type TenantInfo } from "./tenants.ts";
 export { type EmbeddedDevDb, startEmbeddedDevDb } from "./embedded.ts";
-export * from "./pool_monitor.ts";
+export * from "./pool/mod.ts";
 export * from "./server_view.ts";
 export * from "./batch_writer.ts";
 export {

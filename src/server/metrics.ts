@@ -30,7 +30,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { Gauge, Histogram, Registry } from "prom-client";
-import type { PoolMonitor } from "../db/pool_monitor.ts";
+import type { PoolMonitor } from "../db/pool/mod.ts";
 import type { ServerView } from "../db/server_view.ts";
 import { scrapedGauge } from "./metrics_collect.ts";
 import { registerPoolMetrics, registerServerViewMetrics } from "./metrics_pool.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { Counter, type Registry } from "prom-client";
-import type { PoolMonitor, PoolSnapshot, PoolWarningKind } from "../db/pool_monitor.ts";
+import type { PoolMonitor, PoolSnapshot, PoolWarningKind } from "../db/pool/mod.ts";
 import type { ServerView } from "../db/server_view.ts";
 import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
 import { FastHistogram, type HistogramSeries } from "./metrics_histogram.ts";

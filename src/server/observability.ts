@@ -7,7 +7,7 @@
 import type { MongoClient } from "mongodb";
 import type { Config } from "../config.ts";
 import type { ConnectionBudget } from "../db/budget.ts";
-import { PoolMonitor } from "../db/pool_monitor.ts";
+import { PoolMonitor } from "../db/pool/mod.ts";
 import { ServerViewCache } from "../db/server_view.ts";
 import type { TenantDbs } from "../db/tenants.ts";
 import type { WorkerStatus } from "../workers/periodic_worker.ts";

@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { MongoClient } from "mongodb";
 import { Counter } from "prom-client";
 import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
-import { PoolMonitor } from "../../src/db/pool_monitor.ts";
+import { PoolMonitor } from "../../src/db/pool/mod.ts";
 import { serverConnectionsView, type ServerView } from "../../src/db/server_view.ts";
 import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../src/server/metrics.ts";
 import { waitFor } from "../helpers/wait.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 import { MongoClient } from "mongodb";
-import { PoolMonitor } from "../../../src/db/pool_monitor.ts";
+import { PoolMonitor } from "../../../src/db/pool/mod.ts";
 import { createMetrics } from "../../../src/server/metrics.ts";
 import { argument, EntriesFinder, serveBench } from "./runtime_find.ts";
 

@@ -23,8 +23,8 @@ import type {
   ServerHeartbeatFailedEvent,
   ServerHeartbeatSucceededEvent,
 } from "mongodb";
-import { WindowedHistogram } from "./pool_histogram.ts";
-import type { CheckoutFailures, PoolObserver, PoolSnapshot } from "./pool_types.ts";
+import { WindowedHistogram } from "./histogram.ts";
+import type { CheckoutFailures, PoolObserver, PoolSnapshot } from "./types.ts";
 
 /** The driver's client-side connection id: a counter per pool (`"<monitor>"` on heartbeat sockets). */
 export type ConnectionId = number | string;

@@ -16,9 +16,9 @@
  * @module
  */
 import type { MongoClient } from "mongodb";
-import { getLogger } from "../log.ts";
-import { redactText } from "../redact.ts";
-import { type Checkout, PoolLedger } from "./pool_ledger.ts";
+import { getLogger } from "../../log.ts";
+import { redactText } from "../../redact.ts";
+import { type Checkout, PoolLedger } from "./ledger.ts";
 import type {
   PoolMonitorOptions,
   PoolObserver,
@@ -26,10 +26,10 @@ import type {
   PoolSnapshot,
   PoolWarning,
   PoolWarningChange,
-} from "./pool_types.ts";
-import { WarningBoard } from "./pool_warnings.ts";
+} from "./types.ts";
+import { WarningBoard } from "./warnings.ts";
 
-export type * from "./pool_types.ts";
+export type * from "./types.ts";
 
 const log = getLogger(["db", "pool"]);
 
