@@ -33,10 +33,4 @@ export { InvalidTenantError, TenantDbs, type TenantInfo } from "./tenants.ts";
 export { type EmbeddedDevDb, startEmbeddedDevDb } from "./embedded.ts";
 export * from "./pool/mod.ts";
 export * from "./server_view.ts";
-export * from "./batch_writer.ts";
-export {
-  createEventWriters,
-  DEFAULT_SPILL_DIR,
-  type EventWriters,
-  type EventWritersOptions,
-} from "./event_writers.ts";
+export * from "./batch/mod.ts";

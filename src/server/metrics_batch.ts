@@ -4,7 +4,7 @@
  * @module
  */
 import { Histogram, type Registry } from "prom-client";
-import type { BatchWriterStats, FlushReport } from "../db/batch_writer.ts";
+import type { BatchWriterStats, FlushReport } from "../db/batch/mod.ts";
 import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
 
 const COUNTED = ["flushed", "batches", "failures", "retries", "rejected", "spilled", "recovered"] as const;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { ObjectId } from "mongodb";
-import { BatchWriter } from "../../src/db/batch_writer.ts";
+import { BatchWriter } from "../../src/db/batch/mod.ts";
 import { UNMATCHED_ROUTE, type UsageEvent, usageTracking, userRef } from "../../src/server/usage.ts";
 import { withDevDb } from "../devdb/harness.ts";
 import { waitFor } from "../helpers/wait.ts";

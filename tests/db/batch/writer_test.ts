@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { type CommandStartedEvent, type Document, ObjectId } from "mongodb";
-import { BatchWriter, WriterClosedError } from "../../src/db/batch_writer.ts";
-import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
-import { withDevDb } from "../devdb/harness.ts";
-import { waitFor } from "../helpers/wait.ts";
+import { BatchWriter, WriterClosedError } from "../../../src/db/batch/mod.ts";
+import { type DevDb, startDevDb } from "../../../src/devdb/mod.ts";
+import { withDevDb } from "../../devdb/harness.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 const quickRetry = { initialDelayMs: 20, maxDelayMs: 100 };
 

@@ -5,12 +5,7 @@
  * @module
  */
 import type { Db } from "mongodb";
-import {
-  batchSettingsFromEnv,
-  BatchWriter,
-  type BatchWriterStats,
-  type FlushReport,
-} from "./batch_writer.ts";
+import { batchSettingsFromEnv, BatchWriter, type BatchWriterStats, type FlushReport } from "./writer.ts";
 
 /** Where spilled events wait for the next start, unless `BATCH_SPILL_DIR` says otherwise (under `.data/`). */
 export const DEFAULT_SPILL_DIR = ".data/spill";

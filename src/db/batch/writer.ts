@@ -18,33 +18,33 @@
  * @module
  */
 import type { Collection, Document } from "mongodb";
-import { getLogger } from "../log.ts";
-import { redactText } from "../redact.ts";
-import { backoffDelay } from "./client.ts";
+import { getLogger } from "../../log.ts";
+import { redactText } from "../../redact.ts";
+import { backoffDelay } from "../client.ts";
 import {
   assertBatchSettings,
   assertWriterName,
   type BatchSettings,
   DEFAULT_BATCH_SETTINGS,
-} from "./batch_config.ts";
-import { describeError as describe, type EventRefusal, sortInsertFailure } from "./batch_outcome.ts";
-import { type Pending, PendingEvents, prepareEvent as prepare } from "./batch_queue.ts";
-import { BatchCounters } from "./batch_stats.ts";
-import { keepRejected, listSpillFiles, readSpillFile, writeSpillFile } from "./batch_spill.ts";
+} from "./config.ts";
+import { describeError as describe, type EventRefusal, sortInsertFailure } from "./outcome.ts";
+import { type Pending, PendingEvents, prepareEvent as prepare } from "./queue.ts";
+import { BatchCounters } from "./stats.ts";
+import { keepRejected, listSpillFiles, readSpillFile, writeSpillFile } from "./spill.ts";
 import {
   type BatchWriterOptions,
   type BatchWriterStats,
   type FlushReport,
   WriterClosedError,
-} from "./batch_types.ts";
+} from "./types.ts";
 
-export { type BatchSettings, batchSettingsFromEnv, DEFAULT_BATCH_SETTINGS } from "./batch_config.ts";
+export { type BatchSettings, batchSettingsFromEnv, DEFAULT_BATCH_SETTINGS } from "./config.ts";
 export {
   type BatchWriterOptions,
   type BatchWriterStats,
   type FlushReport,
   WriterClosedError,
-} from "./batch_types.ts";
+} from "./types.ts";
 
 const log = getLogger(["db", "batch"]);
 

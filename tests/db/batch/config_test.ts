@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { batchSettingsFromEnv, DEFAULT_BATCH_SETTINGS } from "../../src/db/batch_config.ts";
-import { ConfigError } from "../../src/config.ts";
+import { batchSettingsFromEnv, DEFAULT_BATCH_SETTINGS } from "../../../src/db/batch/config.ts";
+import { ConfigError } from "../../../src/config.ts";
 
 Deno.test("settings default to 50 / 30 s / 10000 and are read per writer from BATCH_<NAME>_*", () => {
   assert.deepEqual(batchSettingsFromEnv("usage_events", {}), { ...DEFAULT_BATCH_SETTINGS });

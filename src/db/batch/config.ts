@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../../config.ts";
 
 /** How much a writer holds and how often it writes. */
 export interface BatchSettings {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BatchWriterStats } from "./batch_types.ts";
+import type { BatchWriterStats } from "./types.ts";
 
 /** The outcome of one write attempt, for the counters. */
 export interface AttemptCounts {
