@@ -12,8 +12,7 @@
 export { type AppParts, createApp, type RouteModule } from "./app.ts";
 export { type ConnectionsReport, healthRoutes, type HealthSources, READY_PING_TIMEOUT_MS } from "./health.ts";
 export { errorHandler, requestId, type RequestVariables } from "./request_context.ts";
-export * from "./metrics.ts";
-export { registerBatchMetrics } from "./metrics_batch.ts";
+export * from "./metrics/mod.ts";
 export { createObservability, type Observability, type ObservabilityParts } from "./observability.ts";
 export { type RunningServer, type ServerParts, startServer } from "./serve.ts";
 export { StatsCache, type StatsCacheOptions, type StatsQueries, statsRoutes } from "./stats.ts";

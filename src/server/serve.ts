@@ -8,7 +8,7 @@ import type { Db } from "mongodb";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { createApp, type RouteModule } from "./app.ts";
-import { httpMetrics, metricsRoute } from "./metrics.ts";
+import { httpMetrics, metricsRoute } from "./metrics/mod.ts";
 import type { Observability } from "./observability.ts";
 
 const log = getLogger(["http"]);

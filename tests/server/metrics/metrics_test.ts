@@ -3,13 +3,13 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { MongoClient } from "mongodb";
 import { Counter } from "prom-client";
-import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
-import { PoolMonitor } from "../../src/db/pool/mod.ts";
-import { serverConnectionsView, type ServerView } from "../../src/db/server_view.ts";
-import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../src/server/metrics.ts";
-import { waitFor } from "../helpers/wait.ts";
-import { promtoolCheck } from "../helpers/promtool.ts";
-import { capturingLogs } from "../helpers/logs.ts";
+import { type DevDb, startDevDb } from "../../../src/devdb/mod.ts";
+import { PoolMonitor } from "../../../src/db/pool/mod.ts";
+import { serverConnectionsView, type ServerView } from "../../../src/db/server_view.ts";
+import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../../src/server/metrics/mod.ts";
+import { waitFor } from "../../helpers/wait.ts";
+import { promtoolCheck } from "../../helpers/promtool.ts";
+import { capturingLogs } from "../../helpers/logs.ts";
 
 const APP = "zien-backend:metrics-test:1";
 

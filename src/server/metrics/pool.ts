@@ -8,10 +8,9 @@
  * @module
  */
 import { Counter, type Registry } from "prom-client";
-import type { PoolMonitor, PoolSnapshot, PoolWarningKind } from "../db/pool/mod.ts";
-import type { ServerView } from "../db/server_view.ts";
-import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
-import { FastHistogram, type HistogramSeries } from "./metrics_histogram.ts";
+import type { PoolMonitor, PoolSnapshot, PoolWarningKind, ServerView } from "../../db/mod.ts";
+import { scrapedCounter, scrapedGauge } from "./collect.ts";
+import { FastHistogram, type HistogramSeries } from "./histogram.ts";
 
 /** OpenTelemetry's advised boundaries for `db.client.operation.duration`, in seconds. */
 const OPERATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];

@@ -4,8 +4,8 @@
  * @module
  */
 import { Histogram, type Registry } from "prom-client";
-import type { BatchWriterStats, FlushReport } from "../db/batch/mod.ts";
-import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
+import type { BatchWriterStats, FlushReport } from "../../db/mod.ts";
+import { scrapedCounter, scrapedGauge } from "./collect.ts";
 
 const COUNTED = ["flushed", "batches", "failures", "retries", "rejected", "spilled", "recovered"] as const;
 

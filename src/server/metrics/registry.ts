@@ -30,11 +30,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { Gauge, Histogram, Registry } from "prom-client";
-import type { PoolMonitor } from "../db/pool/mod.ts";
-import type { ServerView } from "../db/server_view.ts";
-import { scrapedGauge } from "./metrics_collect.ts";
-import { registerPoolMetrics, registerServerViewMetrics } from "./metrics_pool.ts";
-import { registerWorkerMetrics, type WorkerMetricsStatus } from "./metrics_workers.ts";
+import type { PoolMonitor, ServerView } from "../../db/mod.ts";
+import { scrapedGauge } from "./collect.ts";
+import { registerPoolMetrics, registerServerViewMetrics } from "./pool.ts";
+import { registerWorkerMetrics, type WorkerMetricsStatus } from "./workers.ts";
 
 export type { WorkerMetricsStatus };
 

@@ -5,14 +5,21 @@
  * @module
  */
 import type { Registry } from "prom-client";
-import type { WorkerStatus } from "../workers/periodic_worker.ts";
-import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
+import { scrapedCounter, scrapedGauge } from "./collect.ts";
 
-/** What the metrics read of a worker. */
-export type WorkerMetricsStatus = Pick<
-  WorkerStatus,
-  "name" | "running" | "lastTickAt" | "lastDurationMs" | "ticks" | "failures"
->;
+/**
+ * What the metrics read of a worker: a structural subset of the workers' `WorkerStatus`, written out here
+ * so that server/ does not import workers/ (main.ts hands the statuses in).
+ */
+export interface WorkerMetricsStatus {
+  name: string;
+  running: boolean;
+  /** Epoch milliseconds when the last tick started, or null before the first. */
+  lastTickAt: number | null;
+  lastDurationMs: number | null;
+  ticks: number;
+  failures: number;
+}
 
 /** Registers the worker metrics, labelled `worker="<name>"`. */
 export function registerWorkerMetrics(registry: Registry, statuses: () => WorkerMetricsStatus[]): void {
