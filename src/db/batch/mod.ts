@@ -5,15 +5,10 @@
  * @example
  * ```ts
  * import { createEventWriters } from "./db/batch/mod.ts";
- * const writers = createEventWriters(db, config.env, { retry: config.retry });
+ * const writers = createEventWriters(db, config.batch, { retry: config.retry });
  * for (const writer of writers.all) writer.start();
  * ```
  * @module
  */
 export * from "./writer.ts";
-export {
-  createEventWriters,
-  DEFAULT_SPILL_DIR,
-  type EventWriters,
-  type EventWritersOptions,
-} from "./event_writers.ts";
+export { createEventWriters, type EventWriters, type EventWritersOptions } from "./event_writers.ts";

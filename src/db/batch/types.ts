@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BatchSettings } from "./config.ts";
+import type { BatchSettings } from "../../config.ts";
 
 /** How one writer behaves. Sizes and timing default to `DEFAULT_BATCH_SETTINGS` (50 / 30 s / 10000). */
 export interface BatchWriterOptions extends Partial<BatchSettings> {

@@ -7,7 +7,7 @@
  * ```ts
  * const writer = new BatchWriter(db.collection("usage_events"), {
  *   name: "usage_events",
- *   ...batchSettingsFromEnv("usage_events", config.env),
+ *   ...config.batch.writers.usage_events,
  *   spillDir: ".data/spill",
  * });
  * writer.start();
@@ -21,12 +21,7 @@ import type { Collection, Document } from "mongodb";
 import { getLogger } from "../../log.ts";
 import { redactText } from "../../redact.ts";
 import { backoffDelay } from "../client.ts";
-import {
-  assertBatchSettings,
-  assertWriterName,
-  type BatchSettings,
-  DEFAULT_BATCH_SETTINGS,
-} from "./config.ts";
+import { BATCH_LIMITS, type BatchSettings, DEFAULT_BATCH_SETTINGS } from "../../config.ts";
 import { describeError as describe, type EventRefusal, sortInsertFailure } from "./outcome.ts";
 import { type Pending, PendingEvents, prepareEvent as prepare } from "./queue.ts";
 import { BatchCounters } from "./stats.ts";
@@ -38,7 +33,7 @@ import {
   WriterClosedError,
 } from "./types.ts";
 
-export { type BatchSettings, batchSettingsFromEnv, DEFAULT_BATCH_SETTINGS } from "./config.ts";
+export { type BatchSettings, DEFAULT_BATCH_SETTINGS } from "../../config.ts";
 export {
   type BatchWriterOptions,
   type BatchWriterStats,
@@ -47,6 +42,35 @@ export {
 } from "./types.ts";
 
 const log = getLogger(["db", "batch"]);
+
+const WRITER_NAME = /^[A-Za-z0-9_]{1,64}$/;
+
+/**
+ * Checks the settings given in code: a name usable in a file name, sizes within `BATCH_LIMITS`, and a batch
+ * no larger than the buffer. (The environment's values were checked by `loadConfig`.)
+ *
+ * @throws {TypeError} for a bad name; {RangeError} naming the setting and what is allowed
+ */
+function assertOptions(name: string, settings: BatchSettings): void {
+  if (!WRITER_NAME.test(name)) {
+    throw new TypeError(
+      `Batch writer name ${JSON.stringify(name)} must be 1-64 letters, digits or underscores`,
+    );
+  }
+  for (const key of ["maxBatch", "flushIntervalMs", "maxBuffer"] as const) {
+    const value = settings[key];
+    if (!Number.isSafeInteger(value) || value < 1 || value > BATCH_LIMITS[key]) {
+      throw new RangeError(
+        `Batch writer ${key}=${value}: expected a positive integer from 1 to ${BATCH_LIMITS[key]}`,
+      );
+    }
+  }
+  if (settings.maxBatch > settings.maxBuffer) {
+    throw new RangeError(
+      `Batch writer maxBatch=${settings.maxBatch}: expected at most maxBuffer (${settings.maxBuffer})`,
+    );
+  }
+}
 
 interface AttemptResult {
   written: Pending[];
@@ -97,13 +121,12 @@ export class BatchWriter<T extends Record<string, unknown>> {
    *   batch larger than the buffer
    */
   constructor(collection: Collection<Document>, options: BatchWriterOptions) {
-    assertWriterName(options.name);
     const settings: BatchSettings = {
       maxBatch: options.maxBatch ?? DEFAULT_BATCH_SETTINGS.maxBatch,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_BATCH_SETTINGS.flushIntervalMs,
       maxBuffer: options.maxBuffer ?? DEFAULT_BATCH_SETTINGS.maxBuffer,
     };
-    assertBatchSettings(settings);
+    assertOptions(options.name, settings);
     this.name = options.name;
     this.settings = Object.freeze(settings);
     this.#collection = collection;
