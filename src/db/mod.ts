@@ -13,7 +13,6 @@
  */
 export {
   APP_NAME_PREFIX,
-  backoffDelay,
   ConnectFailedError,
   connectWithRetry,
   createMongoClient,

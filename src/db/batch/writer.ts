@@ -20,7 +20,7 @@
 import type { Collection, Document } from "mongodb";
 import { getLogger } from "../../log.ts";
 import { redactText } from "../../redact.ts";
-import { backoffDelay } from "../client.ts";
+import { backoffDelayMs } from "../../backoff.ts";
 import { BATCH_LIMITS, type BatchSettings, DEFAULT_BATCH_SETTINGS } from "../../config.ts";
 import { describeError as describe, type EventRefusal, sortInsertFailure } from "./outcome.ts";
 import { type Pending, PendingEvents, prepareEvent as prepare } from "./queue.ts";
@@ -101,7 +101,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
   readonly settings: Readonly<BatchSettings>;
   readonly #collection: Collection<Document>;
   readonly #spillDir?: string;
-  readonly #retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  readonly #retry: { initialDelayMs: number; maxDelayMs: number };
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #onFlush?: (report: FlushReport) => void;
@@ -131,7 +131,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
     this.settings = Object.freeze(settings);
     this.#collection = collection;
     this.#spillDir = options.spillDir;
-    this.#retry = { maxAttempts: Infinity, initialDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
+    this.#retry = { initialDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#onFlush = options.onFlush;
@@ -296,7 +296,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
         const failure = await this.#writeNextBatch();
         if (this.#isClosed()) return;
         this.#events.settle(failure?.error);
-        if (failure) await this.#sleep(backoffDelay(this.#retry, this.#consecutiveFailures, this.#random));
+        if (failure) await this.#sleep(this.#backoffMs());
       }
     } catch (err) {
       // A bug, not a database failure: events stay buffered, and the loop pauses so a retry cannot spin.
@@ -382,6 +382,12 @@ export class BatchWriter<T extends Record<string, unknown>> {
         message: redactText(entries[0].message),
       },
     );
+  }
+
+  /** The wait after the latest of `#consecutiveFailures` failed writes. */
+  #backoffMs(): number {
+    const backoff = { baseMs: this.#retry.initialDelayMs, maxMs: this.#retry.maxDelayMs };
+    return backoffDelayMs(backoff, this.#consecutiveFailures, this.#random);
   }
 
   #sleep(ms: number): Promise<void> {
