@@ -28,6 +28,7 @@ export {
   hostCount,
   MONITORING_CONNECTIONS_PER_HOST,
 } from "./budget.ts";
+export { isTransientDbError, type ReadRetryOptions, retryRead } from "./errors.ts";
 export { InvalidTenantError, TenantDbs, type TenantInfo } from "./tenants.ts";
 export { type EmbeddedDevDb, startEmbeddedDevDb } from "./embedded.ts";
 export * from "./pool/mod.ts";

@@ -6,6 +6,7 @@
  */
 import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { isTransientDbError } from "../db/mod.ts";
 import { getLogger, withContext } from "../log.ts";
 
 const log = getLogger(["http"]);
@@ -29,21 +30,6 @@ export function requestId(): MiddlewareHandler<{ Variables: RequestVariables }> 
     c.header("X-Request-Id", id);
     await withContext({ requestId: id }, next);
   };
-}
-
-const transientDbErrors = new Set([
-  "MongoWaitQueueTimeoutError",
-  "MongoServerSelectionError",
-  "MongoPoolClearedError",
-  "PoolClearedOnNetworkError",
-  "MongoPoolClosedError",
-  "MongoNetworkError",
-  "MongoNetworkTimeoutError",
-]);
-
-/** Errors that mean "the database is saturated or away right now": the caller should retry. */
-function isTransientDbError(err: unknown): boolean {
-  return transientDbErrors.has((err as { name?: string } | null)?.name ?? "");
 }
 
 /**

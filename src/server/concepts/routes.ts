@@ -7,6 +7,7 @@
 import { type Context, type Handler, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ConceptError, type Concepts } from "../../concepts/mod.ts";
+import { retryRead } from "../../db/mod.ts";
 import { getLogger } from "../../log.ts";
 import type { RequestVariables } from "../request_context.ts";
 import { checkContentType, MAX_BODY_BYTES, readJson, refuseOperatorKeys, validate } from "./body.ts";
@@ -99,7 +100,9 @@ function runAction(spec: ActionSpec, options: ConceptRoutesOptions): Handler<Env
       const caller = spec.auth ? await authenticate(c, concepts) : undefined;
       // Later middleware (usage tracking) reads the person from the context.
       if (caller) c.set("user", caller.user);
-      const result = await spec.run(concepts, input, caller);
+      // A query changes nothing, so a network failure is retried once (writes are the driver's to retry).
+      const run = () => spec.run(concepts, input, caller);
+      const result = spec.action.startsWith("_") ? await retryRead(run) : await run();
       onAction?.({ concept: spec.concept, action: spec.action, user: caller?.user });
       return c.json(result as object);
     } catch (err) {
