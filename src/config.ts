@@ -228,7 +228,7 @@ function callsConfig(env: Env): Config["calls"] {
   return calls;
 }
 
-// ---- Batch writers: BATCH_<NAME>_MAX_BATCH, _FLUSH_INTERVAL_MS, _MAX_BUFFER, and BATCH_SPILL_DIR ----
+// ---- Batch writers: BATCH_<NAME>_MAX_BATCH, _FLUSH_INTERVAL_MS, _MAX_BUFFER, _MAX_SPILL_BYTES; BATCH_SPILL_DIR ----
 
 /** How much one batch writer holds and how often it writes. */
 export interface BatchSettings {
@@ -238,6 +238,8 @@ export interface BatchSettings {
   flushIntervalMs: number;
   /** Events held in memory (queued plus in flight); past it, events overflow to the spill directory. */
   maxBuffer: number;
+  /** Bytes of spill files the writer may keep; past it (memory full too), events are refused. */
+  maxSpillBytes: number;
 }
 
 /** The app's batch writers, by the collection each writes. */
@@ -257,6 +259,7 @@ export const DEFAULT_BATCH_SETTINGS: Readonly<BatchSettings> = Object.freeze({
   maxBatch: 50,
   flushIntervalMs: 30_000,
   maxBuffer: 10_000,
+  maxSpillBytes: 256 * 1024 * 1024,
 });
 
 /**
@@ -267,6 +270,7 @@ export const BATCH_LIMITS: Readonly<BatchSettings> = Object.freeze({
   maxBatch: 100_000,
   flushIntervalMs: 86_400_000,
   maxBuffer: 10_000_000,
+  maxSpillBytes: 2 ** 40,
 });
 
 /** Where spilled events wait for the next write, unless `BATCH_SPILL_DIR` says otherwise. */
@@ -275,7 +279,7 @@ export const DEFAULT_SPILL_DIR = ".data/spill";
 /** `BATCH_<NAME>_<SETTING>`, e.g. `BATCH_USAGE_EVENTS_MAX_BATCH`. */
 export function batchEnvName(
   writer: string,
-  setting: "MAX_BATCH" | "FLUSH_INTERVAL_MS" | "MAX_BUFFER",
+  setting: "MAX_BATCH" | "FLUSH_INTERVAL_MS" | "MAX_BUFFER" | "MAX_SPILL_BYTES",
 ): string {
   return `BATCH_${writer.toUpperCase()}_${setting}`;
 }
@@ -294,6 +298,14 @@ function batchSettings(env: Env, writer: BatchWriterName): BatchSettings {
       BATCH_LIMITS.flushIntervalMs,
     ),
     maxBuffer: int(env, maxBufferName, d.maxBuffer, 1, BATCH_LIMITS.maxBuffer),
+    // 0: never overflow to disk; a full memory refuses at once.
+    maxSpillBytes: int(
+      env,
+      batchEnvName(writer, "MAX_SPILL_BYTES"),
+      d.maxSpillBytes,
+      0,
+      BATCH_LIMITS.maxSpillBytes,
+    ),
   };
   if (settings.maxBatch > settings.maxBuffer) {
     throw new ConfigError(

@@ -74,6 +74,11 @@ export class PendingEvents {
     return this.#waiting.length;
   }
 
+  /** Whether an event would be taken in at once (nobody waits and memory is below `maxBuffer`). */
+  hasRoom(): boolean {
+    return this.#waiting.length === 0 && this.held < this.#maxBuffer;
+  }
+
   /** Takes `doc` in: resolved at once while there is room, otherwise once room frees up (in order). */
   admit(doc: Document): Promise<void> {
     const pending: Pending = { doc, seq: ++this.#seq };

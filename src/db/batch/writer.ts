@@ -26,6 +26,7 @@ import { describeError as describe, type EventRefusal, sortInsertFailure } from 
 import { type Pending, PendingEvents, prepareEvent as prepare } from "./queue.ts";
 import { BatchCounters } from "./stats.ts";
 import { keepRejected, listSpillFiles, readSpillFile, writeSpillFile } from "./spill.ts";
+import { SpillOverflow } from "./overflow.ts";
 import {
   type BatchWriterOptions,
   type BatchWriterStats,
@@ -39,6 +40,7 @@ export {
   type BatchWriterStats,
   type FlushReport,
   WriterClosedError,
+  WriterFullError,
 } from "./types.ts";
 
 const log = getLogger(["db", "batch"]);
@@ -57,11 +59,12 @@ function assertOptions(name: string, settings: BatchSettings): void {
       `Batch writer name ${JSON.stringify(name)} must be 1-64 letters, digits or underscores`,
     );
   }
-  for (const key of ["maxBatch", "flushIntervalMs", "maxBuffer"] as const) {
+  for (const key of ["maxBatch", "flushIntervalMs", "maxBuffer", "maxSpillBytes"] as const) {
     const value = settings[key];
-    if (!Number.isSafeInteger(value) || value < 1 || value > BATCH_LIMITS[key]) {
+    const min = key === "maxSpillBytes" ? 0 : 1;
+    if (!Number.isSafeInteger(value) || value < min || value > BATCH_LIMITS[key]) {
       throw new RangeError(
-        `Batch writer ${key}=${value}: expected a positive integer from 1 to ${BATCH_LIMITS[key]}`,
+        `Batch writer ${key}=${value}: expected an integer from ${min} to ${BATCH_LIMITS[key]}`,
       );
     }
   }
@@ -83,7 +86,10 @@ interface AttemptResult {
 /**
  * Writes events of one collection in batches. See the module docs for the lifecycle.
  *
- * Guarantees: `add()` never drops an event (past `maxBuffer` it waits for room); each event gets its
+ * Guarantees: `add()` never holds its caller: past `maxBuffer` the event goes to a spill file (and
+ * `add()` resolves once it is on disk), and past `maxSpillBytes` too it is refused with `WriterFullError`,
+ * so an event that `add()` accepted is never dropped. Spilled events are written once the database answers
+ * again (and at the next start). Each event gets its
  * `_id` when added, so a batch retried after a lost reply or a partial failure writes no duplicate; only
  * one write is in flight at a time and every background write is awaited and its errors caught; what the
  * shutdown deadline leaves unwritten goes to a spill file that `recoverSpill()` writes at the next start.
@@ -106,6 +112,13 @@ export class BatchWriter<T extends Record<string, unknown>> {
   readonly #random: () => number;
   readonly #onFlush?: (report: FlushReport) => void;
   readonly #events: PendingEvents;
+  readonly #overflow: SpillOverflow;
+  /** Spill files may be waiting to be written; set by every overflow, cleared by a recovery that ran dry. */
+  #spillPending = true;
+  #recovering: Promise<{ files: number; events: number }> | undefined;
+  /** What the log last said about room: so a long outage logs once, not once per event. */
+  #roomState: "ok" | "overflowing" | "refusing" = "ok";
+  readonly #warnedIncomplete = new Set<string>();
   /** Events up to here are written even when they do not fill a batch. */
   #drainTarget = 0;
   #pump: Promise<void> | undefined;
@@ -125,6 +138,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
       maxBatch: options.maxBatch ?? DEFAULT_BATCH_SETTINGS.maxBatch,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_BATCH_SETTINGS.flushIntervalMs,
       maxBuffer: options.maxBuffer ?? DEFAULT_BATCH_SETTINGS.maxBuffer,
+      maxSpillBytes: options.maxSpillBytes ?? DEFAULT_BATCH_SETTINGS.maxSpillBytes,
     };
     assertOptions(options.name, settings);
     this.name = options.name;
@@ -136,6 +150,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
     this.#random = options.random ?? Math.random;
     this.#onFlush = options.onFlush;
     this.#events = new PendingEvents(settings.maxBuffer);
+    this.#overflow = new SpillOverflow(this.#spillDir, this.name, settings.maxSpillBytes, this.#now);
   }
 
   /** Starts the flush timer: a partial batch is written at least every `flushIntervalMs`. */
@@ -145,20 +160,25 @@ export class BatchWriter<T extends Record<string, unknown>> {
   }
 
   /**
-   * Hands an event to the writer. Resolves at once while the buffer has room (the write happens later,
-   * in a batch); when `maxBuffer` events are held, waits until a write frees room. The event is copied
-   * (shallowly) and given an `_id` unless it has one.
+   * Hands an event to the writer. Resolves at once while memory has room (the write happens later, in a
+   * batch); when `maxBuffer` events are held, resolves once the event is in a spill file. The event is
+   * copied (shallowly) and given an `_id` unless it has one.
    *
    * @throws {WriterClosedError} once `close()` has begun
+   * @throws {WriterFullError} when memory is full and the spill files hold `maxSpillBytes` (or cannot be
+   *   written): the event is not taken, and the caller should say "retry later"
    * @throws {TypeError} when the event cannot be stored as BSON (a cycle, too large)
    */
   add(event: T): Promise<void> {
     if (this.#state !== "open") return Promise.reject(new WriterClosedError(this.name));
+    let doc: Document;
     try {
-      return this.#admit(prepare(event));
+      doc = prepare(event);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.#events.hasRoom()) return this.#admit(doc);
+    return this.#spillOver(doc);
   }
 
   /**
@@ -190,27 +210,41 @@ export class BatchWriter<T extends Record<string, unknown>> {
   /**
    * Reads this writer's spill files from `spillDir`, oldest first, adds their events back (keeping their
    * `_id`s, so an event that had in fact been written is not doubled), and deletes each file once its
-   * events are written. Call it once at start, after the client connects. A file that cannot be read is
+   * events are written, until none is left. Call it once at start, after the client connects; the writer
+   * calls it again itself once the database answers after events overflowed. A file that cannot be read is
    * logged and left in place; so are `.tmp` files left by a process that died while spilling.
    *
    * @returns how many files and events were recovered
    * @throws {WriterClosedError} when `close()` came first (the files stay for the next start)
    */
-  async recoverSpill(): Promise<{ files: number; events: number }> {
+  recoverSpill(): Promise<{ files: number; events: number }> {
+    return this.#recovering ??= this.#recover().finally(() => (this.#recovering = undefined));
+  }
+
+  async #recover(): Promise<{ files: number; events: number }> {
     const recovered = { files: 0, events: 0 };
     if (this.#spillDir === undefined) return recovered;
-    const listing = await listSpillFiles(this.#spillDir, this.name);
-    for (const path of listing.incomplete) {
-      log.warn("batch writer {writer}: leaving incomplete spill file {path} for an operator", {
-        writer: this.name,
-        path,
-      });
-    }
-    for (const file of listing.files) {
+    await this.#overflow.countExisting();
+    const unreadable = new Set<string>();
+    while (true) {
+      // Cleared before listing: a file that overflow writes after this listing sets it again.
+      this.#spillPending = false;
+      const listing = await listSpillFiles(this.#spillDir, this.name);
+      for (const path of listing.incomplete) {
+        if (this.#warnedIncomplete.has(path)) continue;
+        this.#warnedIncomplete.add(path);
+        log.warn("batch writer {writer}: leaving incomplete spill file {path} for an operator", {
+          writer: this.name,
+          path,
+        });
+      }
+      const file = listing.files.find((f) => !unreadable.has(f.path));
+      if (!file) break;
       let events: Document[];
       try {
         events = await readSpillFile(file.path);
       } catch (err) {
+        unreadable.add(file.path);
         log.error("batch writer {writer}: cannot read spill file {path}, leaving it: {error}", {
           writer: this.name,
           path: file.path,
@@ -224,6 +258,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
       }
       await this.#whenWritten(this.#events.lastSeq, false);
       await Deno.remove(file.path);
+      this.#overflow.fileRemoved(file.path);
       this.#stats.recovered(events.length);
       recovered.files++;
       recovered.events += events.length;
@@ -233,7 +268,54 @@ export class BatchWriter<T extends Record<string, unknown>> {
         path: file.path,
       });
     }
+    if (this.#roomState !== "ok" && !this.#spillPending) {
+      this.#roomState = "ok";
+      log.info("batch writer {writer}: back to normal, every spilled event is written", {
+        writer: this.name,
+      });
+    }
     return recovered;
+  }
+
+  /** After a write succeeded: if events overflowed to disk, write them now that the database answers. */
+  #recoverInBackground(): void {
+    if (!this.#spillPending || this.#recovering || this.#state !== "open" || this.#spillDir === undefined) {
+      return;
+    }
+    this.recoverSpill().catch((err) => {
+      if (err instanceof WriterClosedError) return;
+      log.error("batch writer {writer}: recovering spill files failed: {error}", {
+        writer: this.name,
+        error: describe(err),
+      });
+    });
+  }
+
+  /** Memory is full: the event goes to a spill file, or is refused when there is no room there either. */
+  #spillOver(doc: Document): Promise<void> {
+    this.#kick();
+    return this.#overflow.add(doc).then(() => {
+      this.#stats.spilled(1);
+      this.#spillPending = true;
+      if (this.#roomState === "ok") {
+        this.#roomState = "overflowing";
+        log.warn("batch writer {writer}: {held} events in memory (the most it holds); new ones go to {dir}", {
+          writer: this.name,
+          held: this.#events.held,
+          dir: this.#spillDir,
+        });
+      }
+    }, (err) => {
+      this.#stats.refused(1);
+      if (this.#roomState !== "refusing") {
+        this.#roomState = "refusing";
+        log.error("batch writer {writer}: refusing events: {error}", {
+          writer: this.name,
+          error: describe(err),
+        });
+      }
+      throw err;
+    });
   }
 
   /** A snapshot of the writer's figures. */
@@ -242,6 +324,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
       name: this.name,
       buffered: this.#events.held,
       waiting: this.#events.waiting,
+      spillBytes: this.#overflow.bytes,
       ...this.#stats.snapshot(),
     };
   }
@@ -297,6 +380,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
         if (this.#isClosed()) return;
         this.#events.settle(failure?.error);
         if (failure) await this.#sleep(this.#backoffMs());
+        else this.#recoverInBackground();
       }
     } catch (err) {
       // A bug, not a database failure: events stay buffered, and the loop pauses so a retry cannot spin.
@@ -403,6 +487,8 @@ export class BatchWriter<T extends Record<string, unknown>> {
 
   async #close(deadline: number): Promise<void> {
     this.#state = "closing";
+    // Events on their way to a spill file were acknowledged once there: let those writes finish.
+    await this.#overflow.idle();
     clearInterval(this.#timer);
     this.#timer = undefined;
     // Never rejects: if the deadline wins, the waiter is failed by the spill, which is handled here.
