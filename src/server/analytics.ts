@@ -16,6 +16,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ObjectId } from "mongodb";
 import { z } from "zod";
+import { WriterFullError } from "../db/mod.ts";
 import { getLogger } from "../log.ts";
 import { type EventSink, userRef } from "./usage.ts";
 import { isJsonType } from "./concepts/body.ts";
@@ -80,7 +81,7 @@ function refuse(
  * The analytics routes: `POST /api/analytics/track` with `{ name, properties? }` answers 202
  * `{ accepted: true }` once the event is in the writer's buffer. Refusals, each naming what was wrong and
  * writing nothing: 415 for a body that is not JSON, 413 past 8 KiB, 400 for malformed JSON or an invalid
- * field, 503 while shutting down.
+ * field, 503 with Retry-After while shutting down or while the writer has no room left (memory and disk).
  */
 export function analyticsRoutes(writer: EventSink<AnalyticsEvent>): Hono<AnalyticsEnv> {
   const app = new Hono<AnalyticsEnv>();
@@ -124,10 +125,13 @@ export function analyticsRoutes(writer: EventSink<AnalyticsEvent>): Hono<Analyti
       try {
         await writer.add(event);
       } catch (err) {
-        log.warn("analytics event {name} not accepted: {error}", {
-          name: event.name,
-          error: err instanceof Error ? err.message : String(err),
-        });
+        // A full writer has said so once and counts what it refuses; a line per request would flood the log.
+        if (!(err instanceof WriterFullError)) {
+          log.warn("analytics event {name} not accepted: {error}", {
+            name: event.name,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
         c.header("Retry-After", "1");
         return refuse(c, 503, "Events are not being accepted right now; retry shortly.");
       }

@@ -7,6 +7,8 @@ import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
 import { dump, spawnServer } from "../helpers/server_process.ts";
 import { callAction, signUp } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { scrapeMetric } from "../helpers/metrics.ts";
+import { MongoClient } from "mongodb";
 
 /** A status seen under load, with how long the request took. */
 interface Answer {
@@ -87,6 +89,114 @@ Deno.test("the database stopped gracefully under load, five times: no 500, only 
       if (answer.status === 503) assert.equal(answer.retryAfter, "1");
     }
     assert.ok((statuses["200"]?.length ?? 0) > 0, summary);
+  } finally {
+    await server.kill();
+    await devdb.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("an outage longer than the buffers last, under load: no request held past the timeouts, every 202 stored once", async () => {
+  await Deno.mkdir(".data/tmp", { recursive: true });
+  const dataDir = await Deno.makeTempDir({ dir: ".data/tmp" });
+  let devdb: DevDb = await startDevDb({ dataDir });
+  const port = devdb.port;
+  const server = await spawnServer({
+    env: {
+      MONGODB_URL: devdb.url,
+      DB_SERVER_SELECTION_TIMEOUT_MS: "1000",
+      DB_WAIT_QUEUE_TIMEOUT_MS: "1000",
+      // The writers' retry backoff: short, so the test need not wait out a long one after the restart.
+      DB_RETRY_INITIAL_DELAY_MS: "100",
+      DB_RETRY_MAX_DELAY_MS: "500",
+      BATCH_SPILL_DIR: `${dataDir}/spill`,
+      BATCH_USAGE_EVENTS_MAX_BATCH: "5",
+      BATCH_USAGE_EVENTS_MAX_BUFFER: "20",
+      BATCH_ANALYTICS_EVENTS_MAX_BATCH: "5",
+      BATCH_ANALYTICS_EVENTS_MAX_BUFFER: "20",
+      // Room for a few dozen events on disk: the outage outlasts memory and disk both.
+      BATCH_ANALYTICS_EVENTS_MAX_SPILL_BYTES: "8000",
+      BATCH_ANALYTICS_EVENTS_FLUSH_INTERVAL_MS: "200",
+      BATCH_USAGE_EVENTS_FLUSH_INTERVAL_MS: "200",
+    },
+  });
+  const accepted = new Set<string>();
+  const refused = new Set<string>();
+  try {
+    const token = await signUp(server.baseUrl, "outage");
+    const answers: Answer[] = [];
+    const track = async (id: string) => {
+      const response = await fetch(`${server.baseUrl}/api/analytics/track`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "outage.probe", properties: { id } }),
+      });
+      await response.body?.cancel();
+      if (response.status === 202) accepted.add(id);
+      else if (response.status === 503) refused.add(id);
+      return response;
+    };
+    const metric = (name: string, writer: string) => scrapeMetric(server.baseUrl, name, { writer });
+    await underLoad(answers, 7, async (worker, i) => {
+      // Paced, so the load stays steady on a shared machine.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (worker < 3) return await track(`w${worker}-${i}`);
+      if (worker < 5) {
+        // Touches no database, yet its usage event goes to a writer that is full.
+        const response = await fetch(`${server.baseUrl}/api/openapi.json`);
+        await response.body?.cancel();
+        return response;
+      }
+      return await callAction(server.baseUrl, "JournalEntry/_getEntries", { limit: 5 }, token);
+    }, async () => {
+      await waitFor(() => accepted.size >= 20, { what: "events accepted before the outage" });
+      await devdb.stop();
+      const stoppedAt = Date.now();
+      await waitFor(
+        async () =>
+          (await metric("zien_batch_spilled_total", "usage_events")) > 0 &&
+          (await metric("zien_batch_refused_total", "analytics_events")) > 0,
+        { what: "memory and disk to fill up", timeoutMs: 15_000 },
+      );
+      // The outage lasts well past both timeouts, so a request held by a writer would show.
+      await waitFor(() => Date.now() - stoppedAt >= 8_000, { what: "8 s of outage", timeoutMs: 20_000 });
+      devdb = await startDevDb({ port, dataDir });
+      const okBefore = answers.filter((a) => a.status === 200).length;
+      await waitFor(() => answers.filter((a) => a.status === 200).length >= okBefore + 10, {
+        what: "reads answered after the restart",
+      });
+      // What overflowed to disk is written back by itself once the database answers.
+      await waitFor(async () => (await metric("zien_batch_spill_bytes", "analytics_events")) === 0, {
+        what: "the analytics spill files to be written back",
+        timeoutMs: 15_000,
+      });
+    });
+    const slowest = Math.max(...answers.map((a) => a.ms));
+    // Server selection (1 s) plus a checkout wait (1 s), with room for a busy machine.
+    assert.ok(slowest < 5_000, `a request took ${Math.round(slowest)} ms\n${dump(server)}`);
+    for (const answer of answers) {
+      assert.ok([200, 202, 503].includes(answer.status), `status ${answer.status}\n${dump(server)}`);
+      if (answer.status === 503) assert.equal(answer.retryAfter, "1");
+    }
+    assert.ok(refused.size > 0, "some events were refused once memory and disk were full");
+    server.signal("SIGTERM");
+    assert.equal(await server.exited, 0, dump(server));
+    const client = new MongoClient(devdb.url);
+    try {
+      const docs = await client.db("zien").collection("analytics_events")
+        .find({ name: "outage.probe" }).toArray();
+      const ids = docs.map((doc) => doc.properties.id as string);
+      assert.equal(ids.length, new Set(ids).size, "no event stored twice");
+      const missing = [...accepted].filter((id) => !ids.includes(id));
+      assert.deepEqual(
+        missing,
+        [],
+        `${missing.length} of ${accepted.size} acknowledged events lost\n${dump(server)}`,
+      );
+      assert.deepEqual(ids.filter((id) => refused.has(id)), [], "refused events are not stored");
+    } finally {
+      await client.close();
+    }
   } finally {
     await server.kill();
     await devdb.stop();

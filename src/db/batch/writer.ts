@@ -118,7 +118,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
   #recovering: Promise<{ files: number; events: number }> | undefined;
   /** What the log last said about room: so a long outage logs once, not once per event. */
   #roomState: "ok" | "overflowing" | "refusing" = "ok";
-  readonly #warnedIncomplete = new Set<string>();
+  #checkedIncomplete = false;
   /** Events up to here are written even when they do not fill a batch. */
   #drainTarget = 0;
   #pump: Promise<void> | undefined;
@@ -230,14 +230,14 @@ export class BatchWriter<T extends Record<string, unknown>> {
       // Cleared before listing: a file that overflow writes after this listing sets it again.
       this.#spillPending = false;
       const listing = await listSpillFiles(this.#spillDir, this.name);
-      for (const path of listing.incomplete) {
-        if (this.#warnedIncomplete.has(path)) continue;
-        this.#warnedIncomplete.add(path);
+      // Only at the first recovery: later, a `.tmp` file may be an overflow this process is writing.
+      for (const path of this.#checkedIncomplete ? [] : listing.incomplete) {
         log.warn("batch writer {writer}: leaving incomplete spill file {path} for an operator", {
           writer: this.name,
           path,
         });
       }
+      this.#checkedIncomplete = true;
       const file = listing.files.find((f) => !unreadable.has(f.path));
       if (!file) break;
       let events: Document[];
