@@ -97,6 +97,8 @@ export class PoolLedger {
   checkouts = 0;
   created = 0;
   closed = 0;
+  /** Connections closed by an error before they were ready: refused, or closed by the server at once. */
+  refused = 0;
   poolClears = 0;
   heartbeatFailures = 0;
   commandsStarted = 0;
@@ -148,6 +150,7 @@ export class PoolLedger {
       checkoutFailures: { ...this.failures },
       connectionsCreated: this.created,
       connectionsClosed: this.closed,
+      connectionsRefused: this.refused,
       poolClears: this.poolClears,
       heartbeatFailures: this.heartbeatFailures,
       commands: {
@@ -233,7 +236,7 @@ export class PoolLedger {
   #onClosed = (e: ConnectionClosedEvent): void => {
     const pool = this.#pool(e.address);
     pool.total--;
-    pool.connecting.delete(e.connectionId);
+    if (pool.connecting.delete(e.connectionId) && e.reason === "error") this.refused++;
     if (pool.checkedOut.delete(e.connectionId)) pool.inUse--;
     this.closed++;
   };

@@ -19,7 +19,14 @@ const WAIT_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 const USE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Command names are the driver's and bounded, but a stray `db.command()` could invent new ones. */
 const MAX_OPERATION_NAMES = 50;
-const WARNING_KINDS: PoolWarningKind[] = ["utilization", "leak", "churn", "checkoutTimeout", "heartbeat"];
+const WARNING_KINDS: PoolWarningKind[] = [
+  "utilization",
+  "leak",
+  "churn",
+  "checkoutTimeout",
+  "heartbeat",
+  "refusing",
+];
 
 /**
  * Registers the pool metrics and subscribes the histograms to the monitor's events.
@@ -68,6 +75,11 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMonitor): () =
   const counters: [string, string, (s: PoolSnapshot) => number][] = [
     ["zien_db_pool_connections_created_total", "Connections the pool opened.", (s) => s.connectionsCreated],
     ["zien_db_pool_connections_closed_total", "Connections the pool closed.", (s) => s.connectionsClosed],
+    [
+      "zien_db_pool_connections_refused_total",
+      "Connections closed during the handshake or refused by the server (at its connection limit?).",
+      (s) => s.connectionsRefused,
+    ],
     ["zien_db_pool_clears_total", "Times a pool was cleared after an error.", (s) => s.poolClears],
     ["zien_db_heartbeat_failures_total", "Failed server heartbeats.", (s) => s.heartbeatFailures],
   ];
