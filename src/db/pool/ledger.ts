@@ -23,7 +23,7 @@ import type {
   ServerHeartbeatFailedEvent,
   ServerHeartbeatSucceededEvent,
 } from "mongodb";
-import { WindowedHistogram } from "./histogram.ts";
+import { HistogramSeries, WAIT_BUCKETS_MS, WindowedPercentiles } from "./histogram.ts";
 import type { CheckoutFailures, PoolObserver, PoolSnapshot } from "./types.ts";
 
 /** The driver's client-side connection id: a counter per pool (`"<monitor>"` on heartbeat sockets). */
@@ -91,7 +91,9 @@ const MAX_ALIASES = 64;
  */
 export class PoolLedger {
   readonly pools = new Map<string, PoolState>();
-  readonly waits = new WindowedHistogram();
+  /** Every successful checkout's wait, in ms: the one series behind the percentiles and `/metrics`. */
+  readonly waits = new HistogramSeries(WAIT_BUCKETS_MS);
+  readonly recentWaits = new WindowedPercentiles(this.waits);
   readonly observers: PoolObserver[] = [];
   readonly failures: CheckoutFailures = { timeout: 0, poolClosed: 0, connectionError: 0 };
   checkouts = 0;
@@ -145,7 +147,7 @@ export class PoolLedger {
       maxPoolSize: maxPoolSize || this.#options.defaultMaxPoolSize,
       pools,
       utilization,
-      checkoutWaitMs: { p50: this.waits.percentile(0.5), p99: this.waits.percentile(0.99) },
+      checkoutWaitMs: { p50: this.recentWaits.percentile(0.5), p99: this.recentWaits.percentile(0.99) },
       checkouts: this.checkouts,
       checkoutFailures: { ...this.failures },
       connectionsCreated: this.created,
@@ -265,8 +267,7 @@ export class PoolLedger {
       running: false,
       commandSince: 0,
     });
-    this.waits.record(e.durationMS);
-    for (const observer of this.observers) observer.checkoutWait?.(e.durationMS);
+    this.waits.observe(e.durationMS);
     this.#trackUtilization(pool);
   };
 

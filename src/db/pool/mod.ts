@@ -10,3 +10,4 @@
  * @module
  */
 export * from "./monitor.ts";
+export { HistogramSeries, WAIT_BUCKETS_MS, WindowedPercentiles } from "./histogram.ts";

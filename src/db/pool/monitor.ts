@@ -29,6 +29,7 @@ import type {
   PoolWarningChange,
 } from "./types.ts";
 import { WarningBoard } from "./warnings.ts";
+import type { HistogramSeries } from "./histogram.ts";
 
 export type * from "./types.ts";
 
@@ -137,6 +138,11 @@ export class PoolMonitor {
     return this.#board.subscribe(listener);
   }
 
+  /** Every successful checkout's wait in ms since the monitor was made, for the Prometheus histogram. */
+  checkoutWaits(): HistogramSeries {
+    return this.#ledger.waits;
+  }
+
   /** Feeds per-event measurements to `observer` (the metrics' histograms); returns the unsubscribe function. */
   observe(observer: PoolObserver): () => void {
     this.#ledger.observers.push(observer);
@@ -165,7 +171,7 @@ export class PoolMonitor {
     };
     this.#history[this.#historyNext] = sample;
     this.#historyNext = (this.#historyNext + 1) % this.#history.length;
-    this.#ledger.waits.rotate();
+    this.#ledger.recentWaits.rotate();
     return sample;
   }
 

@@ -121,8 +121,6 @@ export type PoolWarningChange = { change: "started" | "cleared"; warning: PoolWa
  * so implementations must be cheap.
  */
 export interface PoolObserver {
-  /** A successful checkout waited this long. */
-  checkoutWait?(ms: number): void;
   /** A connection was checked out this long before it came back. */
   connectionUse?(ms: number): void;
   /** A command finished. */
