@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BatchSettings } from "../../config.ts";
+import { BATCH_LIMITS, type BatchSettings } from "../../config.ts";
 
 /** How one writer behaves. Sizes and timing default to `DEFAULT_BATCH_SETTINGS` (50 / 30 s / 10000). */
 export interface BatchWriterOptions extends Partial<BatchSettings> {
@@ -87,5 +87,35 @@ export class WriterFullError extends Error {
   constructor(writer: string, detail: string) {
     super(`Batch writer ${writer} cannot take more events: ${detail}`);
     this.name = "WriterFullError";
+  }
+}
+
+const WRITER_NAME = /^[A-Za-z0-9_]{1,64}$/;
+
+/**
+ * Checks the settings given in code: a name usable in a file name, sizes within `BATCH_LIMITS`, and a batch
+ * no larger than the buffer. (The environment's values were checked by `loadConfig`.)
+ *
+ * @throws {TypeError} for a bad name; {RangeError} naming the setting and what is allowed
+ */
+export function assertWriterOptions(name: string, settings: BatchSettings): void {
+  if (!WRITER_NAME.test(name)) {
+    throw new TypeError(
+      `Batch writer name ${JSON.stringify(name)} must be 1-64 letters, digits or underscores`,
+    );
+  }
+  for (const key of ["maxBatch", "flushIntervalMs", "maxBuffer", "maxSpillBytes"] as const) {
+    const value = settings[key];
+    const min = key === "maxSpillBytes" ? 0 : 1;
+    if (!Number.isSafeInteger(value) || value < min || value > BATCH_LIMITS[key]) {
+      throw new RangeError(
+        `Batch writer ${key}=${value}: expected an integer from ${min} to ${BATCH_LIMITS[key]}`,
+      );
+    }
+  }
+  if (settings.maxBatch > settings.maxBuffer) {
+    throw new RangeError(
+      `Batch writer maxBatch=${settings.maxBatch}: expected at most maxBuffer (${settings.maxBuffer})`,
+    );
   }
 }

@@ -21,13 +21,15 @@ import type { Collection, Document } from "mongodb";
 import { getLogger } from "../../log.ts";
 import { redactText } from "../../redact.ts";
 import { backoffDelayMs } from "../../backoff.ts";
-import { BATCH_LIMITS, type BatchSettings, DEFAULT_BATCH_SETTINGS } from "../../config.ts";
+import { type BatchSettings, DEFAULT_BATCH_SETTINGS } from "../../config.ts";
 import { describeError as describe, type EventRefusal, sortInsertFailure } from "./outcome.ts";
 import { type Pending, PendingEvents, prepareEvent as prepare } from "./queue.ts";
 import { BatchCounters } from "./stats.ts";
-import { keepRejected, listSpillFiles, readSpillFile, writeSpillFile } from "./spill.ts";
+import { keepRejected, writeSpillFile } from "./spill.ts";
+import { recoverSpillFiles } from "./recovery.ts";
 import { SpillOverflow } from "./overflow.ts";
 import {
+  assertWriterOptions,
   type BatchWriterOptions,
   type BatchWriterStats,
   type FlushReport,
@@ -44,36 +46,6 @@ export {
 } from "./types.ts";
 
 const log = getLogger(["db", "batch"]);
-
-const WRITER_NAME = /^[A-Za-z0-9_]{1,64}$/;
-
-/**
- * Checks the settings given in code: a name usable in a file name, sizes within `BATCH_LIMITS`, and a batch
- * no larger than the buffer. (The environment's values were checked by `loadConfig`.)
- *
- * @throws {TypeError} for a bad name; {RangeError} naming the setting and what is allowed
- */
-function assertOptions(name: string, settings: BatchSettings): void {
-  if (!WRITER_NAME.test(name)) {
-    throw new TypeError(
-      `Batch writer name ${JSON.stringify(name)} must be 1-64 letters, digits or underscores`,
-    );
-  }
-  for (const key of ["maxBatch", "flushIntervalMs", "maxBuffer", "maxSpillBytes"] as const) {
-    const value = settings[key];
-    const min = key === "maxSpillBytes" ? 0 : 1;
-    if (!Number.isSafeInteger(value) || value < min || value > BATCH_LIMITS[key]) {
-      throw new RangeError(
-        `Batch writer ${key}=${value}: expected an integer from ${min} to ${BATCH_LIMITS[key]}`,
-      );
-    }
-  }
-  if (settings.maxBatch > settings.maxBuffer) {
-    throw new RangeError(
-      `Batch writer maxBatch=${settings.maxBatch}: expected at most maxBuffer (${settings.maxBuffer})`,
-    );
-  }
-}
 
 interface AttemptResult {
   written: Pending[];
@@ -140,7 +112,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
       maxBuffer: options.maxBuffer ?? DEFAULT_BATCH_SETTINGS.maxBuffer,
       maxSpillBytes: options.maxSpillBytes ?? DEFAULT_BATCH_SETTINGS.maxSpillBytes,
     };
-    assertOptions(options.name, settings);
+    assertWriterOptions(options.name, settings);
     this.name = options.name;
     this.settings = Object.freeze(settings);
     this.#collection = collection;
@@ -222,52 +194,24 @@ export class BatchWriter<T extends Record<string, unknown>> {
   }
 
   async #recover(): Promise<{ files: number; events: number }> {
-    const recovered = { files: 0, events: 0 };
-    if (this.#spillDir === undefined) return recovered;
+    if (this.#spillDir === undefined) return { files: 0, events: 0 };
     await this.#overflow.countExisting();
-    const unreadable = new Set<string>();
-    while (true) {
-      // Cleared before listing: a file that overflow writes after this listing sets it again.
-      this.#spillPending = false;
-      const listing = await listSpillFiles(this.#spillDir, this.name);
-      // Only at the first recovery: later, a `.tmp` file may be an overflow this process is writing.
-      for (const path of this.#checkedIncomplete ? [] : listing.incomplete) {
-        log.warn("batch writer {writer}: leaving incomplete spill file {path} for an operator", {
-          writer: this.name,
-          path,
-        });
-      }
-      this.#checkedIncomplete = true;
-      const file = listing.files.find((f) => !unreadable.has(f.path));
-      if (!file) break;
-      let events: Document[];
-      try {
-        events = await readSpillFile(file.path);
-      } catch (err) {
-        unreadable.add(file.path);
-        log.error("batch writer {writer}: cannot read spill file {path}, leaving it: {error}", {
-          writer: this.name,
-          path: file.path,
-          error: describe(err),
-        });
-        continue;
-      }
-      for (const event of events) {
+    const recovered = await recoverSpillFiles({
+      name: this.name,
+      dir: this.#spillDir,
+      admit: (doc) => {
         if (this.#state !== "open") throw new WriterClosedError(this.name, "closed during spill recovery");
-        await this.#admit(event._id === undefined ? prepare(event) : event);
-      }
-      await this.#whenWritten(this.#events.lastSeq, false);
-      await Deno.remove(file.path);
-      this.#overflow.fileRemoved(file.path);
-      this.#stats.recovered(events.length);
-      recovered.files++;
-      recovered.events += events.length;
-      log.info("batch writer {writer}: recovered {count} events from {path}", {
-        writer: this.name,
-        count: events.length,
-        path: file.path,
-      });
-    }
+        return this.#admit(doc);
+      },
+      written: () => this.#whenWritten(this.#events.lastSeq, false),
+      // Cleared before listing: a file that overflow writes after the listing sets it again.
+      beforeListing: () => (this.#spillPending = false),
+      removed: (path, events) => {
+        this.#overflow.fileRemoved(path);
+        this.#stats.recovered(events);
+      },
+    }, { warnIncomplete: !this.#checkedIncomplete });
+    this.#checkedIncomplete = true;
     if (this.#roomState !== "ok" && !this.#spillPending) {
       this.#roomState = "ok";
       log.info("batch writer {writer}: back to normal, every spilled event is written", {
