@@ -227,6 +227,8 @@ export class PoolMonitor {
       const fresh = refused - this.#refusedSeen;
       this.#refusedSeen = refused;
       this.#lastRefusedAt = now;
+      // A server that is down refuses too, but its failing heartbeats already say so, and more plainly.
+      if (this.#board.keysOf("heartbeat").length > 0) return;
       this.#board.raise("refusing", {
         level: "warning",
         kind: "refusing",
