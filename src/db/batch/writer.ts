@@ -241,7 +241,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
     return this.#overflow.add(doc).then(() => {
       this.#stats.spilled(1);
       this.#spillPending = true;
-      if (this.#roomState === "ok") {
+      if (this.#roomState !== "overflowing") {
         this.#roomState = "overflowing";
         log.warn("batch writer {writer}: {held} events in memory (the most it holds); new ones go to {dir}", {
           writer: this.name,
