@@ -69,7 +69,12 @@ export async function recoverSpillFiles(
     }
     for (const event of events) await target.admit(event._id === undefined ? prepareEvent(event) : event);
     await target.written();
-    await Deno.remove(file.path);
+    try {
+      await Deno.remove(file.path);
+    } catch (err) {
+      // Another process on the same spill directory recovered it too: its `_id`s kept the events single.
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
     target.removed(file.path, events.length);
     recovered.files++;
     recovered.events += events.length;
