@@ -92,11 +92,8 @@ export interface Config {
     retryMaxMs: number;
   };
   telephony: TelephonyConfig;
-  /**
-   * The raw environment. Its one reader left is the batch writers' `BATCH_*` parsing (db/batch_config.ts),
-   * which moves into this file; then this field goes.
-   */
-  env: Readonly<Record<string, string | undefined>>;
+  /** The batch writers' sizes and timing (`BATCH_<NAME>_*`) and where they spill (`BATCH_SPILL_DIR`). */
+  batch: BatchConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -261,6 +258,105 @@ function callsConfig(env: Env): Config["calls"] {
   return calls;
 }
 
+// ---- Batch writers: BATCH_<NAME>_MAX_BATCH, _FLUSH_INTERVAL_MS, _MAX_BUFFER, _MAX_SPILL_BYTES; BATCH_SPILL_DIR ----
+
+/** How much one batch writer holds and how often it writes. */
+export interface BatchSettings {
+  /** Events per `insertMany`; a full batch is written at once. */
+  maxBatch: number;
+  /** A partial batch is written after this long. */
+  flushIntervalMs: number;
+  /** Events held in memory (queued plus in flight); past it, events overflow to the spill directory. */
+  maxBuffer: number;
+  /** Bytes of spill files the writer may keep; past it (memory full too), events are refused. */
+  maxSpillBytes: number;
+}
+
+/** The app's batch writers, by the collection each writes. */
+export const BATCH_WRITERS = ["usage_events", "analytics_events", "call_events"] as const;
+
+/** One of the app's batch writers. */
+export type BatchWriterName = typeof BATCH_WRITERS[number];
+
+/** Every writer's settings, and where spilled events wait to be written. */
+export interface BatchConfig {
+  writers: Record<BatchWriterName, BatchSettings>;
+  spillDir: string;
+}
+
+/** A writer's settings when no variable says otherwise. */
+export const DEFAULT_BATCH_SETTINGS: Readonly<BatchSettings> = Object.freeze({
+  maxBatch: 50,
+  flushIntervalMs: 30_000,
+  maxBuffer: 10_000,
+  maxSpillBytes: 256 * 1024 * 1024,
+});
+
+/**
+ * The largest value of each setting: the batch is capped by the server's own `maxWriteBatchSize`; a flush
+ * interval past a day is a typo (and setTimeout cannot go past ~24.8 days).
+ */
+export const BATCH_LIMITS: Readonly<BatchSettings> = Object.freeze({
+  maxBatch: 100_000,
+  flushIntervalMs: 86_400_000,
+  maxBuffer: 10_000_000,
+  maxSpillBytes: 2 ** 40,
+});
+
+/** Where spilled events wait for the next write, unless `BATCH_SPILL_DIR` says otherwise. */
+export const DEFAULT_SPILL_DIR = ".data/spill";
+
+/** `BATCH_<NAME>_<SETTING>`, e.g. `BATCH_USAGE_EVENTS_MAX_BATCH`. */
+export function batchEnvName(
+  writer: string,
+  setting: "MAX_BATCH" | "FLUSH_INTERVAL_MS" | "MAX_BUFFER" | "MAX_SPILL_BYTES",
+): string {
+  return `BATCH_${writer.toUpperCase()}_${setting}`;
+}
+
+function batchSettings(env: Env, writer: BatchWriterName): BatchSettings {
+  const maxBatchName = batchEnvName(writer, "MAX_BATCH");
+  const maxBufferName = batchEnvName(writer, "MAX_BUFFER");
+  const d = DEFAULT_BATCH_SETTINGS;
+  const settings: BatchSettings = {
+    maxBatch: int(env, maxBatchName, d.maxBatch, 1, BATCH_LIMITS.maxBatch),
+    flushIntervalMs: int(
+      env,
+      batchEnvName(writer, "FLUSH_INTERVAL_MS"),
+      d.flushIntervalMs,
+      1,
+      BATCH_LIMITS.flushIntervalMs,
+    ),
+    maxBuffer: int(env, maxBufferName, d.maxBuffer, 1, BATCH_LIMITS.maxBuffer),
+    // 0: never overflow to disk; a full memory refuses at once.
+    maxSpillBytes: int(
+      env,
+      batchEnvName(writer, "MAX_SPILL_BYTES"),
+      d.maxSpillBytes,
+      0,
+      BATCH_LIMITS.maxSpillBytes,
+    ),
+  };
+  if (settings.maxBatch > settings.maxBuffer) {
+    throw new ConfigError(
+      maxBatchName,
+      String(settings.maxBatch),
+      `at most ${maxBufferName} (${settings.maxBuffer})`,
+    );
+  }
+  return settings;
+}
+
+function batchConfig(env: Env): BatchConfig {
+  const writers = Object.fromEntries(BATCH_WRITERS.map((name) => [name, batchSettings(env, name)]));
+  return {
+    writers: writers as Record<BatchWriterName, BatchSettings>,
+    spillDir: text(env, "BATCH_SPILL_DIR") ?? DEFAULT_SPILL_DIR,
+  };
+}
+
+// ---- end of the batch writers' block ----
+
 /**
  * Reads and validates the configuration from an environment record.
  *
@@ -307,6 +403,6 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
     },
     calls: callsConfig(env),
     telephony: telephonyConfig(env),
-    env: Object.freeze({ ...env }),
+    batch: batchConfig(env),
   };
 }

@@ -103,7 +103,7 @@ async function startEventWriters(
   observability: Observability,
 ): Promise<EventWriters> {
   const onFlush = registerBatchMetrics(observability.metrics.registry, () => writers.stats());
-  const writers = createEventWriters(db, config.env, { retry: config.retry, onFlush });
+  const writers = createEventWriters(db, config.batch, { retry: config.retry, onFlush });
   observability.addReportSection("batchWriters", () => writers.stats());
   for (const writer of writers.all) {
     writer.start();

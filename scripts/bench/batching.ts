@@ -24,7 +24,7 @@
 import { parseArgs } from "node:util";
 import { Hono } from "hono";
 import { MongoClient } from "mongodb";
-import { BatchWriter } from "../../src/db/batch_writer.ts";
+import { BatchWriter } from "../../src/db/batch/mod.ts";
 import { type AnalyticsEvent, analyticsRoutes } from "../../src/server/analytics.ts";
 import { spawnDevDb } from "../../tests/helpers/devdb_process.ts";
 import { describeMachine } from "./lib/devdb_report.ts";

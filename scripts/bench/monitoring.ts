@@ -23,8 +23,8 @@
 import process from "node:process";
 import { EventEmitter } from "node:events";
 import { MongoClient, ObjectId } from "mongodb";
-import { PoolMonitor } from "../../src/db/pool_monitor.ts";
-import { createMetrics } from "../../src/server/metrics.ts";
+import { PoolMonitor } from "../../src/db/pool/mod.ts";
+import { createMetrics } from "../../src/server/metrics/mod.ts";
 import { spawnDevDb } from "../../tests/helpers/devdb_process.ts";
 import { describeMachine } from "./lib/devdb_report.ts";
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { MongoClient } from "mongodb";
+import { backoffDelayMs } from "../backoff.ts";
 import type { PoolConfig } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { redactText, redactUrl } from "../redact.ts";
@@ -62,21 +63,11 @@ export function createMongoClient(
   return client;
 }
 
-/** Backoff settings for `connectWithRetry`. */
+/** Backoff settings for `connectWithRetry`: waits double from `initialDelayMs` up to `maxDelayMs`, ±10%. */
 export interface RetryPolicy {
   maxAttempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
-}
-
-/** The delay before attempt `attempt + 1`: exponential (factor 2), capped, with up to 20% jitter. */
-export function backoffDelay(
-  policy: RetryPolicy,
-  attempt: number,
-  random: () => number = Math.random,
-): number {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
-  return Math.round(base * (0.8 + 0.2 * random()));
 }
 
 /** Raised when every connection attempt failed. */
@@ -141,7 +132,7 @@ export async function connectWithRetry(
         });
         break;
       }
-      const delayMs = backoffDelay(policy, attempt);
+      const delayMs = backoffDelayMs({ baseMs: policy.initialDelayMs, maxMs: policy.maxDelayMs }, attempt);
       log.warn("attempt {attempt}/{max} to connect to {url} failed: {reason}; next in {delayMs} ms", {
         attempt,
         max: policy.maxAttempts,

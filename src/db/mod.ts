@@ -13,7 +13,6 @@
  */
 export {
   APP_NAME_PREFIX,
-  backoffDelay,
   ConnectFailedError,
   ConnectNotPermittedError,
   connectWithRetry,
@@ -30,14 +29,9 @@ export {
   hostCount,
   MONITORING_CONNECTIONS_PER_HOST,
 } from "./budget.ts";
+export { isTransientDbError, type ReadRetryOptions, retryRead } from "./errors.ts";
 export { InvalidTenantError, TenantDbs, type TenantInfo } from "./tenants.ts";
 export { type EmbeddedDevDb, EmbeddedDevDbError, startEmbeddedDevDb } from "./embedded.ts";
-export * from "./pool_monitor.ts";
+export * from "./pool/mod.ts";
 export * from "./server_view.ts";
-export * from "./batch_writer.ts";
-export {
-  createEventWriters,
-  DEFAULT_SPILL_DIR,
-  type EventWriters,
-  type EventWritersOptions,
-} from "./event_writers.ts";
+export * from "./batch/mod.ts";

@@ -14,6 +14,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import { WriterFullError } from "../db/mod.ts";
 import { getLogger } from "../log.ts";
 import type { EventSink } from "./usage.ts";
 import { isJsonType } from "./concepts/body.ts";
@@ -72,8 +73,9 @@ export type AnalyticsEnv = { Variables: Partial<RequestVariables> & OptionalUser
  * The analytics routes: `POST /api/analytics/track` with `{ name, properties? }` answers 202
  * `{ accepted: true }` once the event is in the writer's buffer. Refusals, each naming what was wrong and
  * writing nothing: 415 for a body that is not JSON, 413 past 8 KiB, 400 for malformed JSON or an invalid
- * field, 401 for an `Authorization` header without a valid token, 503 while shutting down. With a valid
- * bearer token (checked by `users`), the event carries the person.
+ * field, 401 for an `Authorization` header without a valid token, 503 with Retry-After while shutting down
+ * or while the writer has no room left (memory and disk). With a valid bearer token (checked by `users`),
+ * the event carries the person.
  */
 export function analyticsRoutes(
   writer: EventSink<AnalyticsEvent>,
@@ -119,10 +121,13 @@ export function analyticsRoutes(
       try {
         await writer.add(event);
       } catch (err) {
-        log.warn("analytics event {name} not accepted: {error}", {
-          name: event.name,
-          error: err instanceof Error ? err.message : String(err),
-        });
+        // A full writer has said so once and counts what it refuses; a line per request would flood the log.
+        if (!(err instanceof WriterFullError)) {
+          log.warn("analytics event {name} not accepted: {error}", {
+            name: event.name,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
         throw refusal(503, "Events are not being accepted right now; retry shortly.", {
           headers: { "Retry-After": "1" },
         });

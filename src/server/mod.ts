@@ -23,8 +23,7 @@ export {
   refusal,
   type RefusalOptions,
 } from "./errors.ts";
-export * from "./metrics.ts";
-export { registerBatchMetrics } from "./metrics_batch.ts";
+export * from "./metrics/mod.ts";
 export { createObservability, type Observability, type ObservabilityParts } from "./observability.ts";
 export { type RunningServer, type ServerParts, startServer } from "./serve.ts";
 export { StatsCache, type StatsCacheOptions, type StatsQueries, statsRoutes } from "./stats.ts";

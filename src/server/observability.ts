@@ -6,13 +6,10 @@
  */
 import type { MongoClient } from "mongodb";
 import type { Config } from "../config.ts";
-import type { ConnectionBudget } from "../db/budget.ts";
-import { PoolMonitor } from "../db/pool_monitor.ts";
-import { ServerViewCache } from "../db/server_view.ts";
-import type { TenantDbs } from "../db/tenants.ts";
-import type { WorkerStatus } from "./metrics_workers.ts";
+import { type ConnectionBudget, PoolMonitor, ServerViewCache, type TenantDbs } from "../db/mod.ts";
+import type { WorkerStatus } from "./metrics/mod.ts";
 import type { ConnectionsReport } from "./health.ts";
-import { createMetrics, type Metrics } from "./metrics.ts";
+import { createMetrics, type Metrics } from "./metrics/mod.ts";
 
 /** How often the server view is read for `/metrics`; the admin report reads it fresh. */
 export const SERVER_VIEW_INTERVAL_MS = 10_000;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
+import { isTransientDbError } from "../db/mod.ts";
 import { getLogger, withContext } from "../log.ts";
 import { asRefusal, renderRefusal } from "./errors.ts";
 
@@ -51,21 +52,6 @@ export function clientAddress(c: Context, trustedProxies: ReadonlySet<string> = 
 }
 
 const NO_PROXIES: ReadonlySet<string> = new Set();
-
-const transientDbErrors = new Set([
-  "MongoWaitQueueTimeoutError",
-  "MongoServerSelectionError",
-  "MongoPoolClearedError",
-  "PoolClearedOnNetworkError",
-  "MongoPoolClosedError",
-  "MongoNetworkError",
-  "MongoNetworkTimeoutError",
-]);
-
-/** Errors that mean "the database is saturated or away right now": the caller should retry. */
-function isTransientDbError(err: unknown): boolean {
-  return transientDbErrors.has((err as { name?: string } | null)?.name ?? "");
-}
 
 /**
  * The app-wide error handler, the one place error answers are rendered, all in the shape

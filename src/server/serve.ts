@@ -10,7 +10,7 @@ import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { createApp, type RouteModule } from "./app.ts";
 import { refusal } from "./errors.ts";
-import { httpMetrics, metricsRoute } from "./metrics.ts";
+import { httpMetrics, metricsRoute } from "./metrics/mod.ts";
 import type { Observability } from "./observability.ts";
 
 const log = getLogger(["http"]);

@@ -11,6 +11,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes, routePath } from "hono/route";
+import { WriterFullError } from "../db/mod.ts";
 import { getLogger } from "../log.ts";
 import type { OptionalUserEnv } from "./auth.ts";
 
@@ -45,9 +46,9 @@ export const UNMATCHED_ROUTE = "(unmatched)";
 
 /**
  * A Hono middleware that, after each tracked request, adds a {@linkcode UsageEvent} to `writer`. It does
- * not wait for the database: `add()` resolves at once unless the writer's buffer is full, in which case
- * the response waits for room (back-pressure, so that no event is dropped). A writer that refuses (closed
- * during shutdown) is logged, never turned into an error response.
+ * not wait for the database: `add()` resolves at once, or once the event is in a spill file when the
+ * writer's memory is full. A writer that refuses (closed during shutdown, or full on disk too) never turns
+ * into an error response.
  *
  * Register it before the routes, so that it sees their final status (errors included).
  */
@@ -74,11 +75,14 @@ export function usageTracking(
       try {
         await writer.add(event);
       } catch (err) {
-        log.warn("usage event for {method} {route} not recorded: {error}", {
-          method: event.method,
-          route: event.route,
-          error: err instanceof Error ? err.message : String(err),
-        });
+        // A full writer has said so once and counts what it refuses; a line per request would flood the log.
+        if (!(err instanceof WriterFullError)) {
+          log.warn("usage event for {method} {route} not recorded: {error}", {
+            method: event.method,
+            route: event.route,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
       }
     }
   };

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import {
   APP_NAME_PREFIX,
-  backoffDelay,
   ConnectFailedError,
   connectWithRetry,
   createMongoClient,
@@ -11,6 +10,7 @@ import {
 } from "../../src/db/client.ts";
 import { TenantDbs } from "../../src/db/tenants.ts";
 import { InvalidTenantError } from "../../src/db/tenants.ts";
+import { capturingLogs } from "../helpers/logs.ts";
 
 const pool = {
   maxPoolSize: 5,
@@ -100,18 +100,23 @@ Deno.test("the tenant cache is bounded", async () => {
   }
 });
 
-Deno.test("backoff doubles from the initial delay, is capped, and jitters at most 20% down", () => {
-  const policy = { maxAttempts: 10, initialDelayMs: 1_000, maxDelayMs: 30_000 };
-  assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((a) => backoffDelay(policy, a, () => 1)), [
-    1_000,
-    2_000,
-    4_000,
-    8_000,
-    16_000,
-    30_000,
-    30_000,
-  ]);
-  assert.equal(backoffDelay(policy, 1, () => 0), 800);
+Deno.test("connect waits between attempts as src/backoff.ts says: doubling from the initial delay, capped, ±10%", async () => {
+  const url = "mongodb://127.0.0.1:1/?directConnection=true&serverSelectionTimeoutMS=50";
+  const client = createMongoClient(url, { ...pool, serverSelectionTimeoutMS: 50 }, "backoff");
+  try {
+    await capturingLogs(async (records) => {
+      const policy = { maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 300 };
+      await assert.rejects(connectWithRetry(client, url, policy), ConnectFailedError);
+      const delays = records.map((r) => r.properties.delayMs).filter((d) => typeof d === "number");
+      assert.equal(delays.length, 3);
+      for (const [i, expected] of [100, 200, 300].entries()) {
+        const delay = delays[i] as number;
+        assert.ok(delay >= expected * 0.9 && delay <= expected * 1.1, `attempt ${i + 1}: ${delay} ms`);
+      }
+    });
+  } finally {
+    await client.close();
+  }
 });
 
 Deno.test("connect gives up after the attempts with a message that names the redacted URL", async () => {

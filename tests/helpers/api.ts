@@ -4,14 +4,16 @@
  * @module
  */
 
-/** POSTs one action and returns the status and parsed body. */
+/** POSTs one action and returns the status and parsed body; `signal` can end a request that takes too long. */
 export async function callAction(
   baseUrl: string,
   path: string,
   body: unknown,
   token?: string,
+  signal?: AbortSignal,
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
   const response = await fetch(`${baseUrl}/api/${path}`, {
+    signal,
     method: "POST",
     headers: {
       "content-type": "application/json",

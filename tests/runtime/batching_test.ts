@@ -7,6 +7,7 @@ import { MongoClient } from "mongodb";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { dump, spawnServer } from "../helpers/server_process.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { scrapeMetric } from "../helpers/metrics.ts";
 
 async function track(baseUrl: string, count: number, run: string): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -97,5 +98,68 @@ Deno.test("a deadline too short to flush spills the events, and the next start w
     await second?.kill();
     await devdb.stop();
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("BATCH_ANALYTICS_EVENTS_MAX_BATCH sets the server's batch size: 20 events go in 4 inserts of 5", async () => {
+  const devdb = await startDevDb();
+  const server = await spawnServer({
+    env: { MONGODB_URL: devdb.url, BATCH_ANALYTICS_EVENTS_MAX_BATCH: "5" },
+  });
+  try {
+    const insertsBefore = devdb.stats().opcounters.insert;
+    await track(server.baseUrl, 20, "batch-size");
+    // Full batches are written at once; with the default (50, every 30 s) nothing would be written yet.
+    await waitFor(async () => (await countEvents(devdb.url, "batch-size")).total === 20, {
+      what: "four full batches of five",
+    });
+    const batches = await scrapeMetric(server.baseUrl, "zien_batch_batches_total", {
+      writer: "analytics_events",
+    });
+    assert.equal(batches, 4, dump(server));
+    assert.equal(
+      devdb.stats().opcounters.insert - insertsBefore,
+      20,
+      "one insert command of 5 documents each",
+    );
+    server.signal("SIGTERM");
+    assert.equal(await server.exited, 0, dump(server));
+  } finally {
+    await server.kill();
+    await devdb.stop();
+  }
+});
+
+Deno.test("a bad BATCH_ value exits 78 naming the variable", async () => {
+  const devdb = await startDevDb();
+  const cases: [Record<string, string>, RegExp][] = [
+    [
+      { BATCH_USAGE_EVENTS_MAX_BUFFER: "lots" },
+      /^zien: Invalid BATCH_USAGE_EVENTS_MAX_BUFFER="lots": expected/m,
+    ],
+    [
+      { BATCH_CALL_EVENTS_MAX_BATCH: "500", BATCH_CALL_EVENTS_MAX_BUFFER: "100" },
+      /^zien: Invalid BATCH_CALL_EVENTS_MAX_BATCH="500": expected at most BATCH_CALL_EVENTS_MAX_BUFFER/m,
+    ],
+  ];
+  try {
+    for (const [env, expected] of cases) {
+      const server = await spawnServer({ env: { MONGODB_URL: devdb.url, ...env }, waitReady: false });
+      try {
+        let code: number | undefined;
+        server.exited.then((c) => (code = c));
+        // A value that is ignored lets the server start and run: wait for the exit with a deadline.
+        await waitFor(() => code !== undefined, {
+          what: `an exit for ${JSON.stringify(env)}`,
+          timeoutMs: 20_000,
+        });
+        assert.equal(code, 78, dump(server));
+        assert.match(server.stderr(), expected);
+      } finally {
+        await server.kill();
+      }
+    }
+  } finally {
+    await devdb.stop();
   }
 });

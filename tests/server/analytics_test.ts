@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { Db } from "mongodb";
-import { BatchWriter } from "../../src/db/batch_writer.ts";
+import { BatchWriter } from "../../src/db/batch/mod.ts";
 import { UserAuth } from "../../src/concepts/UserAuth/mod.ts";
 import { type AnalyticsEvent, analyticsRoutes, MAX_TRACK_BODY_BYTES } from "../../src/server/analytics.ts";
 import { errorHandler, requestId } from "../../src/server/request_context.ts";

@@ -3,12 +3,12 @@
  * metrics and unknown paths all answer `{ error, requestId, issues? }`, with the request id of the request.
  */
 import assert from "node:assert/strict";
-import { BatchWriter } from "../../src/db/batch_writer.ts";
+import { BatchWriter } from "../../src/db/batch/mod.ts";
 import { type AnalyticsEvent, analyticsRoutes } from "../../src/server/analytics.ts";
 import { createApp } from "../../src/server/app.ts";
 import { conceptRoutes } from "../../src/server/concepts/mod.ts";
 import type { HealthSources } from "../../src/server/health.ts";
-import { createMetrics, metricsRoute } from "../../src/server/metrics.ts";
+import { createMetrics, metricsRoute } from "../../src/server/metrics/mod.ts";
 import { StatsCache, statsRoutes } from "../../src/server/stats.ts";
 import { openConcepts } from "../concepts/harness.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { Db } from "mongodb";
-import { BatchWriter } from "../../src/db/batch_writer.ts";
+import { BatchWriter } from "../../src/db/batch/mod.ts";
 import { UserAuth } from "../../src/concepts/UserAuth/mod.ts";
 import { optionalUser } from "../../src/server/auth.ts";
 import { UNMATCHED_ROUTE, type UsageEvent, usageTracking } from "../../src/server/usage.ts";

@@ -12,8 +12,8 @@
  * @module
  */
 import { MongoClient } from "mongodb";
-import { PoolMonitor } from "../../../src/db/pool_monitor.ts";
-import { createMetrics } from "../../../src/server/metrics.ts";
+import { PoolMonitor } from "../../../src/db/pool/mod.ts";
+import { createMetrics } from "../../../src/server/metrics/mod.ts";
 import { argument, EntriesFinder, serveBench } from "./runtime_find.ts";
 
 /** The real server's default DB_MAX_POOL_SIZE. */

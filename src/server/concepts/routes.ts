@@ -7,6 +7,7 @@
 import { type Context, type Handler, Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Concepts } from "../../concepts/mod.ts";
+import { retryRead } from "../../db/mod.ts";
 import { requireUser, type UserVariables } from "../auth.ts";
 import { refusal } from "../errors.ts";
 import { clientAddress, type RequestVariables } from "../request_context.ts";
@@ -69,7 +70,9 @@ function runAction(
     const caller: Caller | undefined = spec.auth
       ? { user: c.var.user, token: c.var.sessionToken }
       : undefined;
-    const result = await spec.run(concepts, input, caller, address(c));
+    // A query changes nothing, so a network failure is retried once (writes are the driver's to retry).
+    const run = () => spec.run(concepts, input, caller, address(c));
+    const result = spec.action.startsWith("_") ? await retryRead(run) : await run();
     onAction?.({ concept: spec.concept, action: spec.action, user: caller?.user });
     return c.json(result as object);
   };

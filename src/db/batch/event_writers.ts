@@ -5,15 +5,8 @@
  * @module
  */
 import type { Db } from "mongodb";
-import {
-  batchSettingsFromEnv,
-  BatchWriter,
-  type BatchWriterStats,
-  type FlushReport,
-} from "./batch_writer.ts";
-
-/** Where spilled events wait for the next start, unless `BATCH_SPILL_DIR` says otherwise (under `.data/`). */
-export const DEFAULT_SPILL_DIR = ".data/spill";
+import type { BatchConfig, BatchWriterName } from "../../config.ts";
+import { BatchWriter, type BatchWriterStats, type FlushReport } from "./writer.ts";
 
 // deno-lint-ignore no-explicit-any -- each stream has its own event shape
 type AnyWriter = BatchWriter<any>;
@@ -34,26 +27,25 @@ export interface EventWritersOptions {
 }
 
 /**
- * Makes the writers for `usage_events`, `analytics_events` and `call_events`, with settings from
- * `BATCH_<NAME>_MAX_BATCH`, `_FLUSH_INTERVAL_MS` and `_MAX_BUFFER` (a bad value is a `ConfigError`), spilling
- * to `BATCH_SPILL_DIR`.
+ * Makes the writers for `usage_events`, `analytics_events` and `call_events`, each with its settings from
+ * the configuration (`BATCH_<NAME>_*`), spilling to `BATCH_SPILL_DIR`.
  *
  * @example
  * ```ts
- * const writers = createEventWriters(db, config.env, { retry: config.retry });
+ * const writers = createEventWriters(db, config.batch, { retry: config.retry });
  * for (const writer of writers.all) writer.start();
  * ```
  */
 export function createEventWriters(
   db: Db,
-  env: Readonly<Record<string, string | undefined>>,
+  batch: BatchConfig,
   options: EventWritersOptions,
 ): EventWriters {
-  const make = (name: string): AnyWriter =>
+  const make = (name: BatchWriterName): AnyWriter =>
     new BatchWriter(db.collection(name), {
       name,
-      ...batchSettingsFromEnv(name, env),
-      spillDir: env.BATCH_SPILL_DIR || DEFAULT_SPILL_DIR,
+      ...batch.writers[name],
+      spillDir: batch.spillDir,
       retry: options.retry,
       onFlush: options.onFlush,
     });

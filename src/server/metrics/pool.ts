@@ -8,19 +8,29 @@
  * @module
  */
 import { Counter, type Registry } from "prom-client";
-import type { PoolMonitor, PoolSnapshot, PoolWarningKind } from "../db/pool_monitor.ts";
-import type { ServerView } from "../db/server_view.ts";
-import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
-import { FastHistogram, type HistogramSeries } from "./metrics_histogram.ts";
+import {
+  type PoolMonitor,
+  type PoolSnapshot,
+  type PoolWarningKind,
+  type ServerView,
+  WAIT_BUCKETS_MS,
+} from "../../db/mod.ts";
+import { scrapedCounter, scrapedGauge } from "./collect.ts";
+import { FastHistogram, type HistogramSeries } from "./histogram.ts";
 
 /** OpenTelemetry's advised boundaries for `db.client.operation.duration`, in seconds. */
 const OPERATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
-/** Checkout waits: the driver counts whole milliseconds, so 1 ms is the finest useful bound. */
-const WAIT_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const USE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Command names are the driver's and bounded, but a stray `db.command()` could invent new ones. */
 const MAX_OPERATION_NAMES = 50;
-const WARNING_KINDS: PoolWarningKind[] = ["utilization", "leak", "churn", "checkoutTimeout", "heartbeat"];
+const WARNING_KINDS: PoolWarningKind[] = [
+  "utilization",
+  "leak",
+  "churn",
+  "checkoutTimeout",
+  "heartbeat",
+  "refusing",
+];
 
 /**
  * Registers the pool metrics and subscribes the histograms to the monitor's events.
@@ -69,6 +79,11 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMonitor): () =
   const counters: [string, string, (s: PoolSnapshot) => number][] = [
     ["zien_db_pool_connections_created_total", "Connections the pool opened.", (s) => s.connectionsCreated],
     ["zien_db_pool_connections_closed_total", "Connections the pool closed.", (s) => s.connectionsClosed],
+    [
+      "zien_db_pool_connections_refused_total",
+      "Connections closed during the handshake or refused by the server (at its connection limit?).",
+      (s) => s.connectionsRefused,
+    ],
     ["zien_db_pool_clears_total", "Times a pool was cleared after an error.", (s) => s.poolClears],
     ["zien_db_heartbeat_failures_total", "Failed server heartbeats.", (s) => s.heartbeatFailures],
   ];
@@ -89,11 +104,14 @@ export function registerPoolMetrics(registry: Registry, pool: PoolMonitor): () =
 }
 
 function observeEvents(registry: Registry, pool: PoolMonitor): () => void {
+  // The monitor's own series (ms), exported in seconds: the percentiles it reports come from the same counts.
   const wait = new FastHistogram(registry, {
     name: "db_client_connection_wait_time_seconds",
     help: "Time to obtain a connection from the pool.",
-    buckets: WAIT_BUCKETS,
+    buckets: WAIT_BUCKETS_MS,
+    scale: 0.001,
   });
+  wait.adopt(pool.checkoutWaits());
   const use = new FastHistogram(registry, {
     name: "db_client_connection_use_time_seconds",
     help: "Time between checking a connection out and returning it.",
@@ -122,7 +140,6 @@ function observeEvents(registry: Registry, pool: PoolMonitor): () => void {
     return series;
   };
   return pool.observe({
-    checkoutWait: (ms) => wait.observe(ms / 1000),
     connectionUse: (ms) => use.observe(ms / 1000),
     command(name, durationMs, failed) {
       const series = seriesFor(name);

@@ -28,16 +28,15 @@
  */
 import { Hono, type MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import { requireAdmin } from "./auth.ts";
+import { requireAdmin } from "../auth.ts";
 import { Gauge, Histogram, Registry } from "prom-client";
-import type { PoolMonitor } from "../db/pool_monitor.ts";
-import type { ServerView } from "../db/server_view.ts";
 import process from "node:process";
-import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
-import { registerPoolMetrics, registerServerViewMetrics } from "./metrics_pool.ts";
-import { registerWorkerMetrics, type WorkerMetricsStatus } from "./metrics_workers.ts";
+import type { PoolMonitor, ServerView } from "../../db/mod.ts";
+import { scrapedCounter, scrapedGauge } from "./collect.ts";
+import { registerPoolMetrics, registerServerViewMetrics } from "./pool.ts";
+import { registerWorkerMetrics, type WorkerMetricsStatus, type WorkerStatus } from "./workers.ts";
 
-export type { WorkerMetricsStatus };
+export type { WorkerMetricsStatus, WorkerStatus };
 
 /** Where the metrics read from; each source is optional. */
 export interface MetricsSources {

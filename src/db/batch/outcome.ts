@@ -9,7 +9,7 @@
  */
 import { type Collection, type Document, MongoBulkWriteError, MongoError } from "mongodb";
 import { BSON, EJSON } from "bson";
-import { redactText } from "../redact.ts";
+import { redactText } from "../../redact.ts";
 
 /** A per-event refusal from the server. */
 export interface EventRefusal {

@@ -29,6 +29,8 @@ export interface PoolMonitorOptions {
   churnWindowMs?: number;
   /** At least this many connections created in one window, with the total flat, is churn. @default max(10, 2 x maxPoolSize) */
   churnMinCreated?: number;
+  /** A refusing-connections warning clears after this long without a refused connection. @default 10000 */
+  refusedQuietMs?: number;
   /** The clock, in epoch milliseconds; injectable for tests. @default Date.now */
   now?: () => number;
 }
@@ -69,6 +71,11 @@ export interface PoolSnapshot {
   checkoutFailures: CheckoutFailures;
   connectionsCreated: number;
   connectionsClosed: number;
+  /**
+   * Connections that closed before their handshake finished: the server refused them or closed them at
+   * once, as a server at its connection limit does (or one that is down).
+   */
+  connectionsRefused: number;
   poolClears: number;
   heartbeatFailures: number;
   commands: { started: number; succeeded: number; failed: number };
@@ -93,7 +100,7 @@ export interface PoolSample {
 }
 
 /** What a warning is about. */
-export type PoolWarningKind = "utilization" | "leak" | "churn" | "checkoutTimeout" | "heartbeat";
+export type PoolWarningKind = "utilization" | "leak" | "churn" | "checkoutTimeout" | "heartbeat" | "refusing";
 
 /** A condition that is active now. */
 export interface PoolWarning {
@@ -114,8 +121,6 @@ export type PoolWarningChange = { change: "started" | "cleared"; warning: PoolWa
  * so implementations must be cheap.
  */
 export interface PoolObserver {
-  /** A successful checkout waited this long. */
-  checkoutWait?(ms: number): void;
   /** A connection was checked out this long before it came back. */
   connectionUse?(ms: number): void;
   /** A command finished. */

@@ -1,5 +1,5 @@
 /**
- * The in-memory side of a batch writer: events in order, the batch in flight, `add()` calls waiting for
+ * The in-memory side of a batch writer: events in order, the batch in flight, events waiting for
  * room, and callers waiting for events to be written. No I/O here; the writer drives it.
  *
  * @module
@@ -69,9 +69,14 @@ export class PendingEvents {
     return this.#queue.length + this.#inFlight.length;
   }
 
-  /** `add()` calls waiting for room. */
+  /** Events waiting for room (spilled events being read back; `add()` overflows to disk instead). */
   get waiting(): number {
     return this.#waiting.length;
+  }
+
+  /** Whether an event would be taken in at once (nobody waits and memory is below `maxBuffer`). */
+  hasRoom(): boolean {
+    return this.#waiting.length === 0 && this.held < this.#maxBuffer;
   }
 
   /** Takes `doc` in: resolved at once while there is room, otherwise once room frees up (in order). */

@@ -1,7 +1,8 @@
 /**
  * Watches the one connection pool: live figures from the driver's CMAP, heartbeat and command-monitoring
  * events, a history sample every 10 s for the last hour, a periodic log line, and warnings for sustained
- * utilization, leaked checkouts, connection churn, checkout timeouts and failing heartbeats.
+ * utilization, leaked checkouts, connection churn, checkout timeouts, failing heartbeats, and a server that
+ * refuses new connections.
  *
  * @example
  * ```ts
@@ -16,9 +17,9 @@
  * @module
  */
 import type { MongoClient } from "mongodb";
-import { getLogger } from "../log.ts";
-import { redactText } from "../redact.ts";
-import { type Checkout, PoolLedger } from "./pool_ledger.ts";
+import { getLogger } from "../../log.ts";
+import { redactText } from "../../redact.ts";
+import { type Checkout, PoolLedger } from "./ledger.ts";
 import type {
   PoolMonitorOptions,
   PoolObserver,
@@ -26,10 +27,11 @@ import type {
   PoolSnapshot,
   PoolWarning,
   PoolWarningChange,
-} from "./pool_types.ts";
-import { WarningBoard } from "./pool_warnings.ts";
+} from "./types.ts";
+import { WarningBoard } from "./warnings.ts";
+import type { HistogramSeries } from "./histogram.ts";
 
-export type * from "./pool_types.ts";
+export type * from "./types.ts";
 
 const log = getLogger(["db", "pool"]);
 
@@ -49,6 +51,8 @@ export class PoolMonitor {
   #churnWindow: { start: number; created: number; total: number } | null = null;
   #timeoutsSeen = 0;
   #lastTimeoutAt = 0;
+  #refusedSeen = 0;
+  #lastRefusedAt = 0;
 
   constructor(client: MongoClient, options: PoolMonitorOptions) {
     this.#client = client;
@@ -61,6 +65,7 @@ export class PoolMonitor {
       checkIntervalMs: 1_000,
       churnWindowMs: 60_000,
       churnMinCreated: Math.max(10, 2 * options.maxPoolSize),
+      refusedQuietMs: 10_000,
       now: Date.now,
       ...options,
     };
@@ -133,6 +138,11 @@ export class PoolMonitor {
     return this.#board.subscribe(listener);
   }
 
+  /** Every successful checkout's wait in ms since the monitor was made, for the Prometheus histogram. */
+  checkoutWaits(): HistogramSeries {
+    return this.#ledger.waits;
+  }
+
   /** Feeds per-event measurements to `observer` (the metrics' histograms); returns the unsubscribe function. */
   observe(observer: PoolObserver): () => void {
     this.#ledger.observers.push(observer);
@@ -161,7 +171,7 @@ export class PoolMonitor {
     };
     this.#history[this.#historyNext] = sample;
     this.#historyNext = (this.#historyNext + 1) % this.#history.length;
-    this.#ledger.waits.rotate();
+    this.#ledger.recentWaits.rotate();
     return sample;
   }
 
@@ -172,6 +182,7 @@ export class PoolMonitor {
       "pool: {total} open ({inUse} in use, {idle} idle, {connecting} connecting), {waiting} waiting, " +
         "max {maxPoolSize}, utilization {utilizationPct}%, checkout wait p50 {waitP50Ms} ms p99 {waitP99Ms} ms, " +
         "{checkoutTimeouts} checkout timeouts, {connectionsCreated} created, {connectionsClosed} closed, " +
+        "{connectionsRefused} refused, " +
         "{poolClears} clears, {heartbeatFailures} heartbeat failures, {activeWarnings} active warnings",
       {
         total: s.total,
@@ -188,6 +199,7 @@ export class PoolMonitor {
         checkoutConnectionErrors: s.checkoutFailures.connectionError,
         connectionsCreated: s.connectionsCreated,
         connectionsClosed: s.connectionsClosed,
+        connectionsRefused: s.connectionsRefused,
         poolClears: s.poolClears,
         heartbeatFailures: s.heartbeatFailures,
         commandsSucceeded: s.commands.succeeded,
@@ -204,6 +216,30 @@ export class PoolMonitor {
     this.#checkLeaks(now);
     this.#checkChurn(now);
     this.#checkTimeouts(now);
+    this.#checkRefused(now);
+  }
+
+  // The seeds' failure: a cluster at its connection cap accepts and closes (or refuses) new connections,
+  // while the ones already open keep working, so nothing else would say so.
+  #checkRefused(now: number): void {
+    const refused = this.#ledger.refused;
+    if (refused > this.#refusedSeen) {
+      const fresh = refused - this.#refusedSeen;
+      this.#refusedSeen = refused;
+      this.#lastRefusedAt = now;
+      // A server that is down refuses too, but its failing heartbeats already say so, and more plainly.
+      if (this.#board.keysOf("heartbeat").length > 0) return;
+      this.#board.raise("refusing", {
+        level: "warning",
+        kind: "refusing",
+        since: now,
+        message: "the server is refusing new connections: at its connection limit? " +
+          `${fresh} connection(s) closed during the handshake or refused (${refused} since start)`,
+        details: { refusedSinceStart: refused },
+      });
+    } else if (now - this.#lastRefusedAt >= this.#options.refusedQuietMs) {
+      this.#board.clear("refusing");
+    }
   }
 
   #checkUtilization(now: number): void {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Registry } from "prom-client";
-import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
+import { scrapedCounter, scrapedGauge } from "./collect.ts";
 
 /**
  * A worker's state as health output and metrics show it. Declared here, not imported: `workers/` and

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { type CommandStartedEvent, type Document, ObjectId } from "mongodb";
-import { BatchWriter, WriterClosedError } from "../../src/db/batch_writer.ts";
-import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
-import { withDevDb } from "../devdb/harness.ts";
-import { waitFor } from "../helpers/wait.ts";
+import { BatchWriter, WriterClosedError, WriterFullError } from "../../../src/db/batch/mod.ts";
+import { listSpillFiles } from "../../../src/db/batch/spill.ts";
+import { type DevDb, startDevDb } from "../../../src/devdb/mod.ts";
+import { tempDataDir, withDevDb } from "../../devdb/harness.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 const quickRetry = { initialDelayMs: 20, maxDelayMs: 100 };
 
@@ -88,43 +89,77 @@ Deno.test("the flush interval writes a partial batch", async () => {
   });
 });
 
-Deno.test("a full buffer makes add() wait, through failed retries, until a write frees room; nothing is dropped", async () => {
+Deno.test("a full buffer overflows to disk without waiting; past the disk cap add() is refused; what was taken is written once", async () => {
+  const spillDir = await tempDataDir();
+  try {
+    await withDevDb(
+      async ({ server, db }) => {
+        const events = db.collection("events");
+        const writer = new BatchWriter(events, {
+          name: "events",
+          maxBatch: 5,
+          maxBuffer: 10,
+          maxSpillBytes: 2_000,
+          spillDir,
+          retry: quickRetry,
+        });
+        let restarted: DevDb | undefined;
+        try {
+          await events.countDocuments();
+          await server.stop();
+          const taken: number[] = [];
+          let refused = 0;
+          // Each add() settles while the database is still down: nothing waits for it.
+          for (let i = 0; i < 60; i++) {
+            await writer.add(event(i)).then(() => taken.push(i), (err) => {
+              assert.ok(err instanceof WriterFullError, String(err));
+              refused++;
+            });
+          }
+          const stats = writer.stats();
+          assert.equal(stats.buffered, 10);
+          assert.ok(stats.spilled > 0 && refused > 0, `spilled ${stats.spilled}, refused ${refused}`);
+          assert.equal(stats.refused, refused);
+          assert.equal(taken.length, 10 + stats.spilled);
+          assert.ok(stats.spillBytes <= 2_000, `${stats.spillBytes} bytes spilled`);
+          restarted = await startDevDb({ port: server.port });
+          // Once a write goes through, the writer reads its spill files back by itself.
+          await waitFor(async () => (await events.countDocuments().catch(() => -1)) === taken.length, {
+            what: "every taken event written",
+            timeoutMs: 15_000,
+          });
+          await waitFor(() => writer.stats().spillBytes === 0, { what: "the spill files to be removed" });
+          const docs = await events.find().toArray();
+          assert.equal(distinctIds(docs), taken.length);
+          assert.deepEqual(docs.map((doc) => doc.i).sort((a, b) => a - b), taken);
+          assert.deepEqual((await listSpillFiles(spillDir, "events")).files, []);
+          // With room again, events are taken in memory.
+          await writer.add(event(100));
+          assert.equal(writer.stats().refused, refused);
+        } finally {
+          await writer.close({ deadline: Date.now() + 2_000 });
+          await restarted?.stop();
+        }
+      },
+      {},
+      { serverSelectionTimeoutMS: 300 },
+    );
+  } finally {
+    await Deno.remove(spillDir, { recursive: true });
+  }
+});
+
+Deno.test("without a spill directory a full writer refuses at once instead of waiting", async () => {
   await withDevDb(
     async ({ server, db }) => {
-      const events = db.collection("events");
-      const writer = new BatchWriter(events, {
-        name: "events",
-        maxBatch: 5,
-        maxBuffer: 10,
-        retry: quickRetry,
-      });
-      let restarted: DevDb | undefined;
+      const writer = new BatchWriter(db.collection("events"), { name: "events", maxBatch: 2, maxBuffer: 3 });
       try {
-        await events.countDocuments();
         await server.stop();
-        for (let i = 0; i < 10; i++) await writer.add(event(i));
-        let settled = false;
-        const blocked = writer.add(event(10)).then(() => settled = true);
-        // Several write attempts fail and back off while the 11th event waits for room.
-        await waitFor(() => writer.stats().retries >= 3, { what: "three failed retries" });
-        assert.equal(settled, false);
-        assert.equal(writer.stats().waiting, 1);
-        assert.equal(writer.stats().buffered, 10);
-        restarted = await startDevDb({ port: server.port });
-        await blocked;
-        // Room was freed by writes: the first ten are in; the eleventh waits for a batch or a flush.
-        assert.ok(writer.stats().flushed >= 5);
-        await waitFor(() => writer.flush().then(() => true, () => false), {
-          what: "a flush",
-          timeoutMs: 15_000,
-        });
-        const docs = await events.find().toArray();
-        assert.equal(docs.length, 11);
-        assert.equal(distinctIds(docs), 11);
-        assert.ok(writer.stats().failures >= 3);
+        for (let i = 0; i < 3; i++) await writer.add(event(i));
+        await assert.rejects(writer.add(event(3)), WriterFullError);
+        assert.equal(writer.stats().refused, 1);
       } finally {
-        await writer.close({ deadline: Date.now() + 2_000 });
-        await restarted?.stop();
+        await writer.close({ deadline: Date.now() + 200 }).catch(() => {});
       }
     },
     {},

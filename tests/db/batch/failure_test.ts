@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { type Document, ObjectId } from "mongodb";
 import { EJSON } from "bson";
-import { BatchWriter } from "../../src/db/batch_writer.ts";
-import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
-import { tempDataDir, withDevDb } from "../devdb/harness.ts";
-import { waitFor } from "../helpers/wait.ts";
+import { BatchWriter } from "../../../src/db/batch/mod.ts";
+import { type DevDb, startDevDb } from "../../../src/devdb/mod.ts";
+import { tempDataDir, withDevDb } from "../../devdb/harness.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 const quickRetry = { initialDelayMs: 20, maxDelayMs: 200 };
 

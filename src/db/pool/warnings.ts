@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { Logger } from "../log.ts";
-import type { PoolWarning, PoolWarningChange } from "./pool_types.ts";
+import type { Logger } from "../../log.ts";
+import type { PoolWarning, PoolWarningChange } from "./types.ts";
 
 /** A listener for warning transitions. */
 export type PoolWarningListener = (change: PoolWarningChange) => void;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BatchWriterStats } from "./batch_types.ts";
+import type { BatchWriterStats } from "./types.ts";
 
 /** The outcome of one write attempt, for the counters. */
 export interface AttemptCounts {
@@ -17,7 +17,7 @@ export interface AttemptCounts {
   error?: string;
 }
 
-type Counters = Omit<BatchWriterStats, "name" | "buffered" | "waiting">;
+type Counters = Omit<BatchWriterStats, "name" | "buffered" | "waiting" | "spillBytes">;
 
 /** Counters that only grow, plus the last flush and the last error. */
 export class BatchCounters {
@@ -29,6 +29,7 @@ export class BatchCounters {
     retries: 0,
     rejected: 0,
     spilled: 0,
+    refused: 0,
     recovered: 0,
     flushDurationMs: { last: 0, max: 0, total: 0, count: 0 },
   };
@@ -57,6 +58,11 @@ export class BatchCounters {
   /** Counts events written to a spill file. */
   spilled(events: number): void {
     this.#counters.spilled += events;
+  }
+
+  /** Counts events refused at `add()` for want of room. */
+  refused(events: number): void {
+    this.#counters.refused += events;
   }
 
   /** Counts events read back from a spill file. */

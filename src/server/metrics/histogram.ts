@@ -10,45 +10,20 @@
  * @module
  */
 import type { Metric, Registry } from "prom-client";
+import { HistogramSeries } from "../../db/mod.ts";
 
-/** One label set's buckets, sum and count. */
-export class HistogramSeries {
-  readonly labels: Record<string, string>;
-  readonly #bounds: readonly number[];
-  /** Per bucket, not cumulative; the last slot is +Inf. */
-  readonly counts: Float64Array;
-  sum = 0;
-  count = 0;
-
-  constructor(bounds: readonly number[], labels: Record<string, string>) {
-    this.#bounds = bounds;
-    this.labels = labels;
-    this.counts = new Float64Array(bounds.length + 1);
-  }
-
-  /** Adds one value. */
-  observe(value: number): void {
-    const bounds = this.#bounds;
-    let low = 0;
-    let high = bounds.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (bounds[mid] >= value) high = mid;
-      else low = mid + 1;
-    }
-    this.counts[low]++;
-    this.sum += value;
-    this.count++;
-  }
-}
+export { HistogramSeries };
 
 /** Name, help, bucket bounds and the optional single label of a `FastHistogram`. */
 export interface FastHistogramConfig {
   name: string;
   help: string;
-  buckets: number[];
+  /** Bounds of the series it makes; adopted series keep their own. */
+  buckets: readonly number[];
   /** The one label this histogram is split by, if any. */
   labelName?: string;
+  /** Multiplies bounds and sums on export, e.g. 0.001 for a series counted in ms exported in seconds. @default 1 */
+  scale?: number;
 }
 
 /**
@@ -69,14 +44,18 @@ export class FastHistogram {
   readonly aggregator = "sum";
   readonly #bounds: readonly number[];
   readonly #labelName: string | undefined;
+  readonly #scale: number;
   #series = new Map<string, HistogramSeries>();
   #unlabeled: HistogramSeries | undefined;
+  /** Series owned elsewhere: `reset()` leaves them, as their owner reads them too. */
+  readonly #adopted: HistogramSeries[] = [];
 
   constructor(registry: Registry, config: FastHistogramConfig) {
     this.name = config.name;
     this.help = config.help;
     this.#bounds = [...config.buckets].sort((a, b) => a - b);
     this.#labelName = config.labelName;
+    this.#scale = config.scale ?? 1;
     // The registry only reads name, help, type, aggregator, get() and reset() of what it holds.
     registry.registerMetric(this as unknown as Metric);
   }
@@ -96,6 +75,14 @@ export class FastHistogram {
     return series;
   }
 
+  /**
+   * Exports a series kept elsewhere (the pool monitor's checkout waits) under this histogram's name, so the
+   * figures are counted once and read twice.
+   */
+  adopt(series: HistogramSeries): void {
+    this.#adopted.push(series);
+  }
+
   /** Drops every series (prom-client's `registry.resetMetrics()` calls this). */
   reset(): void {
     this.#series = new Map();
@@ -111,18 +98,21 @@ export class FastHistogram {
     values: { labels: Record<string, string | number>; value: number; metricName: string }[];
   }> {
     const values = [];
-    for (const series of this.#series.values()) {
+    const scale = this.#scale;
+    for (const series of [...this.#adopted, ...this.#series.values()]) {
+      const bounds = series.bounds;
       let cumulative = 0;
-      for (let i = 0; i <= this.#bounds.length; i++) {
+      for (let i = 0; i <= bounds.length; i++) {
         cumulative += series.counts[i];
-        const le = i < this.#bounds.length ? this.#bounds[i] : "+Inf";
+        // Rounded so that 0.0015 stays 0.0015, not 0.0015000000000000000312.
+        const le = i < bounds.length ? Number((bounds[i] * scale).toPrecision(12)) : "+Inf";
         values.push({
           labels: { ...series.labels, le },
           value: cumulative,
           metricName: `${this.name}_bucket`,
         });
       }
-      values.push({ labels: series.labels, value: series.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: series.labels, value: series.sum * scale, metricName: `${this.name}_sum` });
       values.push({ labels: series.labels, value: series.count, metricName: `${this.name}_count` });
     }
     return Promise.resolve({

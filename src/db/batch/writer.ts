@@ -7,7 +7,7 @@
  * ```ts
  * const writer = new BatchWriter(db.collection("usage_events"), {
  *   name: "usage_events",
- *   ...batchSettingsFromEnv("usage_events", config.env),
+ *   ...config.batch.writers.usage_events,
  *   spillDir: ".data/spill",
  * });
  * writer.start();
@@ -18,33 +18,32 @@
  * @module
  */
 import type { Collection, Document } from "mongodb";
-import { getLogger } from "../log.ts";
-import { redactText } from "../redact.ts";
-import { backoffDelay } from "./client.ts";
+import { getLogger } from "../../log.ts";
+import { redactText } from "../../redact.ts";
+import { backoffDelayMs } from "../../backoff.ts";
+import { type BatchSettings, DEFAULT_BATCH_SETTINGS } from "../../config.ts";
+import { describeError as describe, type EventRefusal, sortInsertFailure } from "./outcome.ts";
+import { type Pending, PendingEvents, prepareEvent as prepare } from "./queue.ts";
+import { BatchCounters } from "./stats.ts";
+import { keepRejected, writeSpillFile } from "./spill.ts";
+import { recoverSpillFiles } from "./recovery.ts";
+import { SpillOverflow } from "./overflow.ts";
 import {
-  assertBatchSettings,
-  assertWriterName,
-  type BatchSettings,
-  DEFAULT_BATCH_SETTINGS,
-} from "./batch_config.ts";
-import { describeError as describe, type EventRefusal, sortInsertFailure } from "./batch_outcome.ts";
-import { type Pending, PendingEvents, prepareEvent as prepare } from "./batch_queue.ts";
-import { BatchCounters } from "./batch_stats.ts";
-import { keepRejected, listSpillFiles, readSpillFile, writeSpillFile } from "./batch_spill.ts";
-import {
+  assertWriterOptions,
   type BatchWriterOptions,
   type BatchWriterStats,
   type FlushReport,
   WriterClosedError,
-} from "./batch_types.ts";
+} from "./types.ts";
 
-export { type BatchSettings, batchSettingsFromEnv, DEFAULT_BATCH_SETTINGS } from "./batch_config.ts";
+export { type BatchSettings, DEFAULT_BATCH_SETTINGS } from "../../config.ts";
 export {
   type BatchWriterOptions,
   type BatchWriterStats,
   type FlushReport,
   WriterClosedError,
-} from "./batch_types.ts";
+  WriterFullError,
+} from "./types.ts";
 
 const log = getLogger(["db", "batch"]);
 
@@ -59,7 +58,10 @@ interface AttemptResult {
 /**
  * Writes events of one collection in batches. See the module docs for the lifecycle.
  *
- * Guarantees: `add()` never drops an event (past `maxBuffer` it waits for room); each event gets its
+ * Guarantees: `add()` never holds its caller: past `maxBuffer` the event goes to a spill file (and
+ * `add()` resolves once it is on disk), and past `maxSpillBytes` too it is refused with `WriterFullError`,
+ * so an event that `add()` accepted is never dropped. Spilled events are written once the database answers
+ * again (and at the next start). Each event gets its
  * `_id` when added, so a batch retried after a lost reply or a partial failure writes no duplicate; only
  * one write is in flight at a time and every background write is awaited and its errors caught; what the
  * shutdown deadline leaves unwritten goes to a spill file that `recoverSpill()` writes at the next start.
@@ -77,11 +79,18 @@ export class BatchWriter<T extends Record<string, unknown>> {
   readonly settings: Readonly<BatchSettings>;
   readonly #collection: Collection<Document>;
   readonly #spillDir?: string;
-  readonly #retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
+  readonly #retry: { initialDelayMs: number; maxDelayMs: number };
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #onFlush?: (report: FlushReport) => void;
   readonly #events: PendingEvents;
+  readonly #overflow: SpillOverflow;
+  /** Spill files may be waiting to be written; set by every overflow, cleared by a recovery that ran dry. */
+  #spillPending = true;
+  #recovering: Promise<{ files: number; events: number }> | undefined;
+  /** What the log last said about room: so a long outage logs once, not once per event. */
+  #roomState: "ok" | "overflowing" | "refusing" = "ok";
+  #checkedIncomplete = false;
   /** Events up to here are written even when they do not fill a batch. */
   #drainTarget = 0;
   #pump: Promise<void> | undefined;
@@ -97,22 +106,23 @@ export class BatchWriter<T extends Record<string, unknown>> {
    *   batch larger than the buffer
    */
   constructor(collection: Collection<Document>, options: BatchWriterOptions) {
-    assertWriterName(options.name);
     const settings: BatchSettings = {
       maxBatch: options.maxBatch ?? DEFAULT_BATCH_SETTINGS.maxBatch,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_BATCH_SETTINGS.flushIntervalMs,
       maxBuffer: options.maxBuffer ?? DEFAULT_BATCH_SETTINGS.maxBuffer,
+      maxSpillBytes: options.maxSpillBytes ?? DEFAULT_BATCH_SETTINGS.maxSpillBytes,
     };
-    assertBatchSettings(settings);
+    assertWriterOptions(options.name, settings);
     this.name = options.name;
     this.settings = Object.freeze(settings);
     this.#collection = collection;
     this.#spillDir = options.spillDir;
-    this.#retry = { maxAttempts: Infinity, initialDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
+    this.#retry = { initialDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#onFlush = options.onFlush;
     this.#events = new PendingEvents(settings.maxBuffer);
+    this.#overflow = new SpillOverflow(this.#spillDir, this.name, settings.maxSpillBytes, this.#now);
   }
 
   /** Starts the flush timer: a partial batch is written at least every `flushIntervalMs`. */
@@ -122,20 +132,25 @@ export class BatchWriter<T extends Record<string, unknown>> {
   }
 
   /**
-   * Hands an event to the writer. Resolves at once while the buffer has room (the write happens later,
-   * in a batch); when `maxBuffer` events are held, waits until a write frees room. The event is copied
-   * (shallowly) and given an `_id` unless it has one.
+   * Hands an event to the writer. Resolves at once while memory has room (the write happens later, in a
+   * batch); when `maxBuffer` events are held, resolves once the event is in a spill file. The event is
+   * copied (shallowly) and given an `_id` unless it has one.
    *
    * @throws {WriterClosedError} once `close()` has begun
+   * @throws {WriterFullError} when memory is full and the spill files hold `maxSpillBytes` (or cannot be
+   *   written): the event is not taken, and the caller should say "retry later"
    * @throws {TypeError} when the event cannot be stored as BSON (a cycle, too large)
    */
   add(event: T): Promise<void> {
     if (this.#state !== "open") return Promise.reject(new WriterClosedError(this.name));
+    let doc: Document;
     try {
-      return this.#admit(prepare(event));
+      doc = prepare(event);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.#events.hasRoom()) return this.#admit(doc);
+    return this.#spillOver(doc);
   }
 
   /**
@@ -167,50 +182,84 @@ export class BatchWriter<T extends Record<string, unknown>> {
   /**
    * Reads this writer's spill files from `spillDir`, oldest first, adds their events back (keeping their
    * `_id`s, so an event that had in fact been written is not doubled), and deletes each file once its
-   * events are written. Call it once at start, after the client connects. A file that cannot be read is
+   * events are written, until none is left. Call it once at start, after the client connects; the writer
+   * calls it again itself once the database answers after events overflowed. A file that cannot be read is
    * logged and left in place; so are `.tmp` files left by a process that died while spilling.
    *
    * @returns how many files and events were recovered
    * @throws {WriterClosedError} when `close()` came first (the files stay for the next start)
    */
-  async recoverSpill(): Promise<{ files: number; events: number }> {
-    const recovered = { files: 0, events: 0 };
-    if (this.#spillDir === undefined) return recovered;
-    const listing = await listSpillFiles(this.#spillDir, this.name);
-    for (const path of listing.incomplete) {
-      log.warn("batch writer {writer}: leaving incomplete spill file {path} for an operator", {
-        writer: this.name,
-        path,
-      });
-    }
-    for (const file of listing.files) {
-      let events: Document[];
-      try {
-        events = await readSpillFile(file.path);
-      } catch (err) {
-        log.error("batch writer {writer}: cannot read spill file {path}, leaving it: {error}", {
-          writer: this.name,
-          path: file.path,
-          error: describe(err),
-        });
-        continue;
-      }
-      for (const event of events) {
+  recoverSpill(): Promise<{ files: number; events: number }> {
+    return this.#recovering ??= this.#recover().finally(() => (this.#recovering = undefined));
+  }
+
+  async #recover(): Promise<{ files: number; events: number }> {
+    if (this.#spillDir === undefined) return { files: 0, events: 0 };
+    await this.#overflow.countExisting();
+    const recovered = await recoverSpillFiles({
+      name: this.name,
+      dir: this.#spillDir,
+      admit: (doc) => {
         if (this.#state !== "open") throw new WriterClosedError(this.name, "closed during spill recovery");
-        await this.#admit(event._id === undefined ? prepare(event) : event);
-      }
-      await this.#whenWritten(this.#events.lastSeq, false);
-      await Deno.remove(file.path);
-      this.#stats.recovered(events.length);
-      recovered.files++;
-      recovered.events += events.length;
-      log.info("batch writer {writer}: recovered {count} events from {path}", {
+        return this.#admit(doc);
+      },
+      written: () => this.#whenWritten(this.#events.lastSeq, false),
+      // Cleared before listing: a file that overflow writes after the listing sets it again.
+      beforeListing: () => (this.#spillPending = false),
+      removed: (path, events) => {
+        this.#overflow.fileRemoved(path);
+        this.#stats.recovered(events);
+      },
+    }, { warnIncomplete: !this.#checkedIncomplete });
+    this.#checkedIncomplete = true;
+    if (this.#roomState !== "ok" && !this.#spillPending) {
+      this.#roomState = "ok";
+      log.info("batch writer {writer}: back to normal, every spilled event is written", {
         writer: this.name,
-        count: events.length,
-        path: file.path,
       });
     }
     return recovered;
+  }
+
+  /** After a write succeeded: if events overflowed to disk, write them now that the database answers. */
+  #recoverInBackground(): void {
+    if (!this.#spillPending || this.#recovering || this.#state !== "open" || this.#spillDir === undefined) {
+      return;
+    }
+    this.recoverSpill().catch((err) => {
+      if (err instanceof WriterClosedError) return;
+      log.error("batch writer {writer}: recovering spill files failed: {error}", {
+        writer: this.name,
+        error: describe(err),
+      });
+    });
+  }
+
+  /** Memory is full: the event goes to a spill file, or is refused when there is no room there either. */
+  #spillOver(doc: Document): Promise<void> {
+    this.#kick();
+    return this.#overflow.add(doc).then(() => {
+      this.#stats.spilled(1);
+      this.#spillPending = true;
+      if (this.#roomState !== "overflowing") {
+        this.#roomState = "overflowing";
+        log.warn("batch writer {writer}: {held} events in memory (the most it holds); new ones go to {dir}", {
+          writer: this.name,
+          held: this.#events.held,
+          dir: this.#spillDir,
+        });
+      }
+    }, (err) => {
+      this.#stats.refused(1);
+      if (this.#roomState !== "refusing") {
+        this.#roomState = "refusing";
+        log.error("batch writer {writer}: refusing events: {error}", {
+          writer: this.name,
+          error: describe(err),
+        });
+      }
+      throw err;
+    });
   }
 
   /** A snapshot of the writer's figures. */
@@ -219,6 +268,7 @@ export class BatchWriter<T extends Record<string, unknown>> {
       name: this.name,
       buffered: this.#events.held,
       waiting: this.#events.waiting,
+      spillBytes: this.#overflow.bytes,
       ...this.#stats.snapshot(),
     };
   }
@@ -273,7 +323,8 @@ export class BatchWriter<T extends Record<string, unknown>> {
         const failure = await this.#writeNextBatch();
         if (this.#isClosed()) return;
         this.#events.settle(failure?.error);
-        if (failure) await this.#sleep(backoffDelay(this.#retry, this.#consecutiveFailures, this.#random));
+        if (failure) await this.#sleep(this.#backoffMs());
+        else this.#recoverInBackground();
       }
     } catch (err) {
       // A bug, not a database failure: events stay buffered, and the loop pauses so a retry cannot spin.
@@ -361,6 +412,12 @@ export class BatchWriter<T extends Record<string, unknown>> {
     );
   }
 
+  /** The wait after the latest of `#consecutiveFailures` failed writes. */
+  #backoffMs(): number {
+    const backoff = { baseMs: this.#retry.initialDelayMs, maxMs: this.#retry.maxDelayMs };
+    return backoffDelayMs(backoff, this.#consecutiveFailures, this.#random);
+  }
+
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
@@ -374,6 +431,8 @@ export class BatchWriter<T extends Record<string, unknown>> {
 
   async #close(deadline: number): Promise<void> {
     this.#state = "closing";
+    // Events on their way to a spill file were acknowledged once there: let those writes finish.
+    await this.#overflow.idle();
     clearInterval(this.#timer);
     this.#timer = undefined;
     // Never rejects: if the deadline wins, the waiter is failed by the spill, which is handled here.

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
 import { MongoClient } from "mongodb";
-import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
-import { PoolMonitor, type PoolMonitorOptions, type PoolWarningChange } from "../../src/db/pool_monitor.ts";
-import { waitFor } from "../helpers/wait.ts";
-import { capturingLogs } from "../helpers/logs.ts";
+import { type DevDb, startDevDb } from "../../../src/devdb/mod.ts";
+import { PoolMonitor, type PoolMonitorOptions, type PoolWarningChange } from "../../../src/db/pool/mod.ts";
+import { waitFor } from "../../helpers/wait.ts";
+import { capturingLogs } from "../../helpers/logs.ts";
 
 const APP = "zien-backend:pool-test:1";
 

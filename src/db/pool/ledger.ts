@@ -23,8 +23,8 @@ import type {
   ServerHeartbeatFailedEvent,
   ServerHeartbeatSucceededEvent,
 } from "mongodb";
-import { WindowedHistogram } from "./pool_histogram.ts";
-import type { CheckoutFailures, PoolObserver, PoolSnapshot } from "./pool_types.ts";
+import { HistogramSeries, WAIT_BUCKETS_MS, WindowedPercentiles } from "./histogram.ts";
+import type { CheckoutFailures, PoolObserver, PoolSnapshot } from "./types.ts";
 
 /** The driver's client-side connection id: a counter per pool (`"<monitor>"` on heartbeat sockets). */
 export type ConnectionId = number | string;
@@ -91,12 +91,16 @@ const MAX_ALIASES = 64;
  */
 export class PoolLedger {
   readonly pools = new Map<string, PoolState>();
-  readonly waits = new WindowedHistogram();
+  /** Every successful checkout's wait, in ms: the one series behind the percentiles and `/metrics`. */
+  readonly waits = new HistogramSeries(WAIT_BUCKETS_MS);
+  readonly recentWaits = new WindowedPercentiles(this.waits);
   readonly observers: PoolObserver[] = [];
   readonly failures: CheckoutFailures = { timeout: 0, poolClosed: 0, connectionError: 0 };
   checkouts = 0;
   created = 0;
   closed = 0;
+  /** Connections closed by an error before they were ready: refused, or closed by the server at once. */
+  refused = 0;
   poolClears = 0;
   heartbeatFailures = 0;
   commandsStarted = 0;
@@ -143,11 +147,12 @@ export class PoolLedger {
       maxPoolSize: maxPoolSize || this.#options.defaultMaxPoolSize,
       pools,
       utilization,
-      checkoutWaitMs: { p50: this.waits.percentile(0.5), p99: this.waits.percentile(0.99) },
+      checkoutWaitMs: { p50: this.recentWaits.percentile(0.5), p99: this.recentWaits.percentile(0.99) },
       checkouts: this.checkouts,
       checkoutFailures: { ...this.failures },
       connectionsCreated: this.created,
       connectionsClosed: this.closed,
+      connectionsRefused: this.refused,
       poolClears: this.poolClears,
       heartbeatFailures: this.heartbeatFailures,
       commands: {
@@ -233,7 +238,7 @@ export class PoolLedger {
   #onClosed = (e: ConnectionClosedEvent): void => {
     const pool = this.#pool(e.address);
     pool.total--;
-    pool.connecting.delete(e.connectionId);
+    if (pool.connecting.delete(e.connectionId) && e.reason === "error") this.refused++;
     if (pool.checkedOut.delete(e.connectionId)) pool.inUse--;
     this.closed++;
   };
@@ -262,8 +267,7 @@ export class PoolLedger {
       running: false,
       commandSince: 0,
     });
-    this.waits.record(e.durationMS);
-    for (const observer of this.observers) observer.checkoutWait?.(e.durationMS);
+    this.waits.observe(e.durationMS);
     this.#trackUtilization(pool);
   };
 

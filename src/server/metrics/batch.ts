@@ -4,14 +4,23 @@
  * @module
  */
 import { Histogram, type Registry } from "prom-client";
-import type { BatchWriterStats, FlushReport } from "../db/batch_writer.ts";
-import { scrapedCounter, scrapedGauge } from "./metrics_collect.ts";
+import type { BatchWriterStats, FlushReport } from "../../db/mod.ts";
+import { scrapedCounter, scrapedGauge } from "./collect.ts";
 
-const COUNTED = ["flushed", "batches", "failures", "retries", "rejected", "spilled", "recovered"] as const;
+const COUNTED = [
+  "flushed",
+  "batches",
+  "failures",
+  "retries",
+  "rejected",
+  "spilled",
+  "refused",
+  "recovered",
+] as const;
 
 /**
- * Registers gauges (buffered, waiting), counters (flushed, batches, failures, retries, rejected, spilled,
- * recovered) per writer, and a flush-duration histogram; returns the `onFlush` hook that feeds the histogram.
+ * Registers gauges (buffered, waiting, spill bytes), counters (flushed, batches, failures, retries,
+ * rejected, spilled, refused, recovered) per writer, and a flush-duration histogram; returns the `onFlush` hook that feeds the histogram.
  */
 export function registerBatchMetrics(
   registry: Registry,
@@ -25,13 +34,19 @@ export function registerBatchMetrics(
   }, (g) => stats().forEach((s) => g.set({ writer: s.name }, s.buffered)));
   scrapedGauge(registry, {
     name: "zien_batch_waiting_adds",
-    help: "add() calls waiting for room in a full batch writer.",
+    help: "Spilled events waiting for room in memory to be written again.",
     labelNames,
   }, (g) => stats().forEach((s) => g.set({ writer: s.name }, s.waiting)));
+  scrapedGauge(registry, {
+    name: "zien_batch_spill_bytes",
+    help: "Bytes a batch writer keeps in spill files (events that overflowed memory, or left at shutdown).",
+    labelNames,
+  }, (g) => stats().forEach((s) => g.set({ writer: s.name }, s.spillBytes)));
   for (const field of COUNTED) {
     scrapedCounter(registry, {
       name: `zien_batch_${field}_total`,
-      help: `Batch writer ${field} since start (events; write calls for batches, failures and retries).`,
+      help: `Batch writer ${field} since start (events; write calls for batches, failures and retries; ` +
+        "refused: events turned away with memory and spill files full).",
       labelNames,
     }, (c) => stats().forEach((s) => c.inc({ writer: s.name }, s[field])));
   }

@@ -3,13 +3,13 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { MongoClient } from "mongodb";
 import { Counter } from "prom-client";
-import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
-import { PoolMonitor } from "../../src/db/pool_monitor.ts";
-import { serverConnectionsView, type ServerView } from "../../src/db/server_view.ts";
-import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../src/server/metrics.ts";
-import { waitFor } from "../helpers/wait.ts";
-import { promtoolCheck } from "../helpers/promtool.ts";
-import { capturingLogs } from "../helpers/logs.ts";
+import { type DevDb, startDevDb } from "../../../src/devdb/mod.ts";
+import { PoolMonitor } from "../../../src/db/pool/mod.ts";
+import { serverConnectionsView, type ServerView } from "../../../src/db/server_view.ts";
+import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../../src/server/metrics/mod.ts";
+import { waitFor } from "../../helpers/wait.ts";
+import { promtoolCheck } from "../../helpers/promtool.ts";
+import { capturingLogs } from "../../helpers/logs.ts";
 
 const APP = "zien-backend:metrics-test:1";
 
@@ -232,5 +232,28 @@ Deno.test("credentials in the URL never reach a metric or a log line", async () 
         assert.doesNotMatch(line, /s3cret-pass/, line);
       }
     });
+  });
+});
+
+Deno.test("checkout waits are one series: the monitor's p50/p99 and the Prometheus buckets agree", async () => {
+  await withMetrics({}, async ({ db, client, monitor, app }) => {
+    const entries = client.db("zien").collection("entries");
+    await entries.insertOne({ key: "k" });
+    // Twelve reads on four connections, each 50 ms: most checkouts wait behind another.
+    db.setLatency(50);
+    await Promise.all(Array.from({ length: 12 }, () => entries.findOne({ key: "k" })));
+    db.setLatency(0);
+    const s = samples(await (await app.request("/metrics")).text());
+    const snapshot = monitor.snapshot();
+    const count = s.get("db_client_connection_wait_time_seconds_count")!;
+    assert.equal(count, snapshot.checkouts);
+    const buckets = [...s]
+      .filter(([series]) => series.startsWith("db_client_connection_wait_time_seconds_bucket"))
+      .map(([series, value]) => ({ le: /le="([^"]+)"/.exec(series)![1], value }));
+    // The quantile read from the exported buckets, as PromQL's histogram_quantile would bound it.
+    const bound = (q: number) => Number(buckets.find((b) => b.value >= Math.ceil(q * count))!.le) * 1000;
+    assert.ok(snapshot.checkoutWaitMs.p99 >= 50, `p99 ${snapshot.checkoutWaitMs.p99} ms`);
+    assert.equal(snapshot.checkoutWaitMs.p99, bound(0.99));
+    assert.equal(snapshot.checkoutWaitMs.p50, bound(0.5));
   });
 });
