@@ -8,6 +8,7 @@ import type { Db } from "mongodb";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { createApp, type RouteModule } from "./app.ts";
+import { createDashboard } from "./dashboard/mod.ts";
 import { httpMetrics, metricsRoute } from "./metrics.ts";
 import type { Observability } from "./observability.ts";
 
@@ -43,6 +44,13 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
     adminToken = crypto.randomUUID().replaceAll("-", "");
     log.warn("ADMIN_TOKEN is not set; this run's admin token is {adminToken}", { adminToken });
   }
+  const dashboard = createDashboard({
+    adminToken,
+    report: () => observability.liveReport(),
+    history: () => observability.pool.history(),
+    onWarning: (listener) => observability.pool.onWarning(listener),
+  });
+  observability.addReportSection("dashboard", () => ({ openStreams: dashboard.openStreams() }));
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
     middleware: [httpMetrics(observability.metrics), ...parts.middleware ?? []],
@@ -52,7 +60,11 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
       pingDb: (timeoutMs) => pingWithin(db, timeoutMs),
       connectionsReport: () => observability.connectionsReport(),
     },
-    routes: [metricsRoute(observability.metrics, { token: config.http.metricsToken }), ...parts.routes],
+    routes: [
+      metricsRoute(observability.metrics, { token: config.http.metricsToken }),
+      dashboard.routes,
+      ...parts.routes,
+    ],
   });
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
@@ -60,7 +72,12 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
     port: config.http.port,
     onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
   }, app.fetch);
-  return listening.promise.then((addr) => ({ addr, shutdown: () => server.shutdown() }));
+  // Open dashboard streams never end by themselves: they are ended first, so the shutdown never waits on them.
+  const shutdown = () => {
+    dashboard.closeStreams();
+    return server.shutdown();
+  };
+  return listening.promise.then((addr) => ({ addr, shutdown }));
 }
 
 async function pingWithin(db: Db, timeoutMs: number): Promise<void> {

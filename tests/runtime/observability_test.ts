@@ -64,6 +64,8 @@ Deno.test("health, the admin report and /metrics", async (t) => {
       assert.deepEqual(Object.keys(report.stats).sort(), [
         "batchWriters",
         "budget",
+        "commands",
+        "dashboard",
         "pool",
         "server",
         "stats",
