@@ -176,7 +176,7 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
     isShuttingDown: () => lifecycle.shuttingDown,
     middleware: [usageTracking(writers.usage)],
     routes: [
-      conceptRoutes({ concepts, onAction: ({ user }) => user && stats.invalidate(user) }),
+      conceptRoutes({ concepts, onAction: stats.afterAction }),
       analyticsRoutes(writers.analytics),
       statsRoutes(stats, concepts),
       calls.webhooks,

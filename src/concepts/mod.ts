@@ -22,7 +22,14 @@ import { UserAuth } from "./UserAuth/mod.ts";
 export { type Clock, newId, systemClock } from "./common.ts";
 export { ConceptError, type ConceptErrorKind, isDuplicateKeyError } from "./errors.ts";
 export * from "./syncs.ts";
-export { currentStreak, type PlatformStats, platformStats, type UserStats, userStats } from "./stats.ts";
+export {
+  ACTIONS_CHANGING_USER_STATS,
+  currentStreak,
+  type PlatformStats,
+  platformStats,
+  type UserStats,
+  userStats,
+} from "./stats.ts";
 export { CallScheduler, CallWindow, JournalEntry, JournalPrompt, Profile, ReflectionSession, UserAuth };
 
 /** One instance of each concept, all over the same `Db`. */

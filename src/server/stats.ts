@@ -6,10 +6,17 @@
  */
 import { type Context, Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
-import { ConceptError, type Concepts, type PlatformStats, type UserStats } from "../concepts/mod.ts";
+import {
+  ACTIONS_CHANGING_USER_STATS,
+  ConceptError,
+  type Concepts,
+  type PlatformStats,
+  type UserStats,
+} from "../concepts/mod.ts";
 import { LRUCache } from "lru-cache";
 import type { Registry } from "prom-client";
-import { Counter } from "prom-client";
+import { Counter, Gauge } from "prom-client";
+import type { ActionDone } from "./concepts/routes.ts";
 
 /** Where the figures come from: one query per person, one for the platform. */
 export interface StatsQueries {
@@ -73,6 +80,16 @@ export class StatsCache {
         labelNames: ["cache", "result"],
         registers: [options.registry],
       });
+      const counts = this.#counts;
+      new Gauge({
+        name: "zien_stats_cache_hit_ratio",
+        help: "Stats cache hits over all lookups since start, 0..1 (0 before the first lookup).",
+        registers: [options.registry],
+        collect() {
+          const lookups = counts.hits + counts.misses;
+          this.set(lookups === 0 ? 0 : counts.hits / lookups);
+        },
+      });
     }
   }
 
@@ -91,10 +108,25 @@ export class StatsCache {
     this.#users.delete(user);
   }
 
-  /** Hits and misses since start, for the health output. */
-  stats(): { hits: number; misses: number; cachedUsers: number } {
-    return { ...this.#counts, cachedUsers: this.#users.size };
+  /** Hits and misses since start, for the health output and the dashboard. */
+  stats(): { hits: number; misses: number; hitRate: number | null; cachedUsers: number } {
+    const lookups = this.#counts.hits + this.#counts.misses;
+    return {
+      ...this.#counts,
+      hitRate: lookups === 0 ? null : this.#counts.hits / lookups,
+      cachedUsers: this.#users.size,
+    };
   }
+
+  /**
+   * The concept routes' `onAction`: forgets a person's figures only after an action that changes them
+   * (`ACTIONS_CHANGING_USER_STATS`); reads and unrelated writes keep the cache.
+   */
+  readonly afterAction = (done: ActionDone): void => {
+    if (done.user && ACTIONS_CHANGING_USER_STATS.has(`${done.concept}.${done.action}`)) {
+      this.invalidate(done.user);
+    }
+  };
 
   async #lookup<V extends object>(
     cache: "user" | "platform",
