@@ -17,6 +17,19 @@ import { LRUCache } from "lru-cache";
 import type { Registry } from "prom-client";
 import { Counter, Gauge } from "prom-client";
 import type { ActionDone } from "./concepts/routes.ts";
+import { z } from "zod";
+
+/** The answer of `GET /api/stats`; the route shapes its answer through it and the API document shows it. */
+export const StatsAnswer = z.object({
+  user: z.object({
+    entries: z.int(),
+    currentStreak: z.int().describe("Consecutive local days with an entry, ending today or yesterday."),
+    callsCompleted: z.int(),
+    callsFailed: z.int(),
+    lastEntryDate: z.string().nullable().describe("The local date (YYYY-MM-DD) of the newest entry."),
+  }),
+  platform: z.object({ users: z.int(), entries: z.int(), callsCompleted: z.int() }),
+}).meta({ id: "Stats" });
 
 /** Where the figures come from: one query per person, one for the platform. */
 export interface StatsQueries {
@@ -162,7 +175,7 @@ export function statsRoutes(stats: StatsCache, concepts: Pick<Concepts, "userAut
   });
   app.get("/api/stats", auth, async (c) => {
     const [mine, platform] = await Promise.all([stats.forUser(c.get("user")), stats.platform()]);
-    return c.json({ user: mine, platform });
+    return c.json(StatsAnswer.parse({ user: mine, platform }));
   });
   return app;
 }

@@ -26,6 +26,8 @@ export interface BrowserPage {
   /** Writes a PNG of the page (or of `selector`) and returns its size in bytes. */
   screenshot(path: string, options?: { selector?: string; fullPage?: boolean }): Promise<number>;
   setViewport(width: number, height: number): Promise<void>;
+  /** Every origin the browser has requested anything from (http(s) ones; `about:` and `data:` aside). */
+  origins(): Promise<string[]>;
   /** Closes the page (ending its streams) and opens a fresh one. */
   reopen(): Promise<void>;
   /** Ends the browser and its profile directory. */
@@ -94,6 +96,7 @@ export async function launchBrowser(): Promise<BrowserPage> {
     waitFor: (expression, timeoutMs = 20_000) => call("waitFor", { expression, timeoutMs }),
     screenshot: (path, options = {}) => call("screenshot", { path, ...options }),
     setViewport: (width, height) => call("setViewport", { width, height }),
+    origins: async () => (await call<string[]>("origins")).filter((origin) => origin.startsWith("http")),
     reopen: () => call("reopen"),
     async close() {
       if (closed) return;

@@ -22,6 +22,9 @@ const context = await chromium.launchPersistentContext(profile, {
   ],
 });
 let page = context.pages()[0] ?? await context.newPage();
+// Every origin a page asked for, so a test can show nothing came from a CDN.
+const origins = new Set();
+context.on("request", (request) => origins.add(new URL(request.url()).origin));
 
 const ops = {
   async goto({ url }) {
@@ -44,6 +47,7 @@ const ops = {
     const bytes = await target.screenshot({ path, fullPage });
     return bytes.length;
   },
+  origins: () => [...origins].filter((origin) => origin !== "null"),
   setViewport: ({ width, height }) => page.setViewportSize({ width, height }),
   async reopen() {
     await page.close();

@@ -103,6 +103,17 @@ Deno.test("the dashboard: login, live figures, load, a warning that starts and c
       });
     });
 
+    await t.step("the API reference at /docs renders the document, from this server only", async () => {
+      assert.equal(await page.goto(`${server.baseUrl}/docs`), 200);
+      await page.waitFor("document.body.innerText.includes('/api/UserAuth/login')");
+      assert.match((await page.text("body")) ?? "", /Zien API/);
+      assert.deepEqual(
+        await page.origins(),
+        [server.baseUrl],
+        "the dashboard and /docs load nothing from elsewhere",
+      );
+    });
+
     await t.step("the token never reaches the cookie or the logs", () => {
       assert.ok(!JSON.stringify(server.logs()).includes(ADMIN_TOKEN), "the admin token was logged");
       assert.ok(!server.stderr().includes(ADMIN_TOKEN));

@@ -12,6 +12,8 @@ import type { RequestVariables } from "../request_context.ts";
 import { checkContentType, MAX_BODY_BYTES, readJson, refuseOperatorKeys, validate } from "./body.ts";
 import { ApiError, CONCEPT_ERROR_STATUS, errorResponse } from "./http_errors.ts";
 import { buildOpenApi } from "./openapi.ts";
+import { docsRoutes } from "./docs.ts";
+import { responseSchema } from "./responses.ts";
 import { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
 
 const log = getLogger(["http", "concepts"]);
@@ -91,6 +93,7 @@ const tooLarge = bodyLimit({
 
 function runAction(spec: ActionSpec, options: ConceptRoutesOptions): Handler<Env> {
   const { concepts, onAction } = options;
+  const answer = responseSchema(spec.concept, spec.action);
   return async (c) => {
     try {
       const body = await readJson(c);
@@ -101,7 +104,8 @@ function runAction(spec: ActionSpec, options: ConceptRoutesOptions): Handler<Env
       if (caller) c.set("user", caller.user);
       const result = await spec.run(concepts, input, caller);
       onAction?.({ concept: spec.concept, action: spec.action, user: caller?.user });
-      return c.json(result as object);
+      // Shaped by the schema the API document shows: nothing unpromised leaves, dates become ISO strings.
+      return c.json(answer.parse(result) as object);
     } catch (err) {
       return refusal(c, err);
     }
@@ -123,6 +127,7 @@ export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
   const app = new Hono<Env>();
   const document = buildOpenApi(ACTIONS);
   app.get("/api/openapi.json", (c) => c.json(document));
+  app.route("/", docsRoutes());
   for (const spec of ACTIONS) {
     app.all(`/api/${spec.concept}/${spec.action}`, preflight(spec), tooLarge, runAction(spec, options));
   }
