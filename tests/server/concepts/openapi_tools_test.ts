@@ -1,7 +1,8 @@
 /**
  * The API document against the tools people use on it: `@redocly/cli lint` with its recommended rules, and
  * a client typed by `openapi-typescript` that reads `token` from the login answer. Both run from the npm
- * packages the import map pins, with the `openapi-tools` permission set (no network).
+ * packages the import map pins (`deno task test` installs them first, so this runs offline), with the
+ * `openapi-tools` permission set (no network).
  */
 import assert from "node:assert/strict";
 import { ACTIONS, buildOpenApi } from "../../../src/server/concepts/mod.ts";
@@ -11,7 +12,7 @@ const imports: Record<string, string> = config.imports;
 
 async function run(pkg: string, args: string[]): Promise<{ code: number; output: string }> {
   const { code, stdout, stderr } = await new Deno.Command("deno", {
-    args: ["run", "-P=openapi-tools", "--quiet", imports[pkg], ...args],
+    args: ["run", "-P=openapi-tools", "--frozen", "--quiet", imports[pkg], ...args],
     env: { REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
