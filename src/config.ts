@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { redactUrl } from "./redact.ts";
 import type { LogLevel } from "./log.ts";
@@ -55,8 +56,11 @@ export interface Config {
     adminToken: string | undefined;
     metricsToken: string | undefined;
     corsOrigins: string[];
+    /** Proxies whose `X-Forwarded-For` names the client (APP_TRUSTED_PROXIES), for the account throttles. */
+    trustedProxies: string[];
   };
-  log: { level: LogLevel; format: "pretty" | "json" };
+  /** `access`: one line per HTTP request (LOG_ACCESS, on by default). */
+  log: { level: LogLevel; format: "pretty" | "json"; access: boolean };
   shutdown: { timeoutMs: number; drainDelayMs: number };
   calls: {
     windowIntervalMs: number;
@@ -119,6 +123,13 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (["true", "1", "yes", "on"].includes(value)) return true;
   if (["false", "0", "no", "off"].includes(value)) return false;
   throw new ConfigError(name, raw, "true or false");
+}
+
+function ipList(env: Env, name: string): string[] {
+  const items = (text(env, name) ?? "").split(",").map((item) => item.trim()).filter(Boolean);
+  const bad = items.find((item) => isIP(item) === 0);
+  if (bad !== undefined) throw new ConfigError(name, bad, "a comma-separated list of IP addresses");
+  return items;
 }
 
 function text(env: Env, name: string): string | undefined {
@@ -261,10 +272,12 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
       adminToken: text(env, "ADMIN_TOKEN"),
       metricsToken: text(env, "METRICS_TOKEN"),
       corsOrigins: (text(env, "CORS_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+      trustedProxies: ipList(env, "APP_TRUSTED_PROXIES"),
     },
     log: {
       level: oneOf(env, "LOG_LEVEL", ["trace", "debug", "info", "warning", "error", "fatal"], "info"),
       format: oneOf(env, "LOG_FORMAT", ["pretty", "json"], options.isTerminal ? "pretty" : "json"),
+      access: bool(env, "LOG_ACCESS", true),
     },
     shutdown: {
       timeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 1),

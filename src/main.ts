@@ -176,8 +176,12 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
     isShuttingDown: () => lifecycle.shuttingDown,
     middleware: [usageTracking(writers.usage)],
     routes: [
-      conceptRoutes({ concepts, onAction: stats.afterAction }),
-      analyticsRoutes(writers.analytics),
+      conceptRoutes({
+        concepts,
+        onAction: stats.afterAction,
+        trustedProxies: config.http.trustedProxies,
+      }),
+      analyticsRoutes(writers.analytics, concepts.userAuth),
       statsRoutes(stats, concepts),
       calls.webhooks,
     ],

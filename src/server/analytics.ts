@@ -11,15 +11,15 @@
  * ```
  * @module
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ObjectId } from "mongodb";
 import { z } from "zod";
 import { getLogger } from "../log.ts";
-import { type EventSink, userRef } from "./usage.ts";
+import type { EventSink } from "./usage.ts";
 import { isJsonType } from "./concepts/body.ts";
-import { ApiError, errorResponse, type FieldIssue, fieldIssues } from "./concepts/http_errors.ts";
+import { optionalUser, type OptionalUserEnv, type TokenAuthenticator } from "./auth.ts";
+import { fieldIssues, refusal } from "./errors.ts";
+import type { RequestVariables } from "./request_context.ts";
 
 const log = getLogger(["http", "analytics"]);
 
@@ -35,8 +35,8 @@ export type PropertyValue = string | number | boolean | null;
 export type AnalyticsEvent = {
   name: string;
   properties: Record<string, PropertyValue>;
-  /** The person, from `c.get("user")` (the auth middleware), never from the body. */
-  user?: string | ObjectId;
+  /** The person, from the bearer token when the request carried one (`c.var.user`), never from the body. */
+  user?: string;
   at: Date;
 };
 
@@ -44,7 +44,9 @@ const propertyKey = z.string()
   .min(1, "property names may not be empty")
   .max(100, "property names are at most 100 characters")
   .refine((key) => !key.startsWith("$"), "property names may not start with '$'")
-  .refine((key) => !key.includes("."), "property names may not contain '.'");
+  .refine((key) => !key.includes("."), "property names may not contain '.'")
+  // The database cannot store a field name holding NUL: refuse it here rather than fail at the writer.
+  .refine((key) => !key.includes("\0"), "property names may not contain the NUL character");
 
 const propertyValue = z.union([z.string(), z.number(), z.boolean(), z.null()], {
   error: "must be a string, a number, a boolean or null",
@@ -63,38 +65,35 @@ export const trackBody = z.strictObject({
     .optional(),
 });
 
-/** What the routes read from the context: the person (set by auth middleware) and the request id. */
-export type AnalyticsEnv = { Variables: { user?: unknown; requestId?: string } };
-
-// The same error shape as the concept API: `{ error, requestId, issues? }`.
-function refuse(
-  c: Context<AnalyticsEnv>,
-  status: ContentfulStatusCode,
-  error: string,
-  issues?: FieldIssue[],
-) {
-  return errorResponse(c, new ApiError(status, error, { issues }));
-}
+/** What the routes read from the context: the person (when a token came) and the request id. */
+export type AnalyticsEnv = { Variables: Partial<RequestVariables> & OptionalUserEnv["Variables"] };
 
 /**
  * The analytics routes: `POST /api/analytics/track` with `{ name, properties? }` answers 202
  * `{ accepted: true }` once the event is in the writer's buffer. Refusals, each naming what was wrong and
  * writing nothing: 415 for a body that is not JSON, 413 past 8 KiB, 400 for malformed JSON or an invalid
- * field, 503 while shutting down.
+ * field, 401 for an `Authorization` header without a valid token, 503 while shutting down. With a valid
+ * bearer token (checked by `users`), the event carries the person.
  */
-export function analyticsRoutes(writer: EventSink<AnalyticsEvent>): Hono<AnalyticsEnv> {
+export function analyticsRoutes(
+  writer: EventSink<AnalyticsEvent>,
+  users?: TokenAuthenticator,
+): Hono<AnalyticsEnv> {
   const app = new Hono<AnalyticsEnv>();
   app.post(
     "/api/analytics/track",
+    users ? optionalUser(users) : async (_c, next) => await next(),
     async (c, next) => {
       if (!isJsonType(c.req.header("content-type"))) {
-        return refuse(c, 415, "Send the event as JSON (Content-Type: application/json).");
+        throw refusal(415, "Send the event as JSON (Content-Type: application/json).");
       }
       await next();
     },
     bodyLimit({
       maxSize: MAX_TRACK_BODY_BYTES,
-      onError: (c) => refuse(c, 413, `The event is larger than ${MAX_TRACK_BODY_BYTES} bytes.`),
+      onError: () => {
+        throw refusal(413, `The event is larger than ${MAX_TRACK_BODY_BYTES} bytes.`);
+      },
     }),
     async (c) => {
       let body: unknown;
@@ -102,24 +101,20 @@ export function analyticsRoutes(writer: EventSink<AnalyticsEvent>): Hono<Analyti
         body = JSON.parse(await c.req.text());
       } catch {
         // The parser's message quotes the body: say only what kind of error it is.
-        return refuse(c, 400, "The request body is not valid JSON.");
+        throw refusal(400, "The request body is not valid JSON.");
       }
       const parsed = trackBody.safeParse(body);
       if (!parsed.success) {
         const issues = fieldIssues(parsed.error, "is not a field of an event");
-        return refuse(
-          c,
-          400,
-          `Invalid event: ${issues.map((i) => `${i.field}: ${i.message}`).join("; ")}`,
-          issues,
-        );
+        const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ");
+        throw refusal(400, `Invalid event: ${summary}`, { issues });
       }
       const event: AnalyticsEvent = {
         name: parsed.data.name,
         properties: parsed.data.properties ?? {},
         at: new Date(),
       };
-      const user = userRef(c.get("user"));
+      const user = c.get("user");
       if (user !== undefined) event.user = user;
       try {
         await writer.add(event);
@@ -128,8 +123,9 @@ export function analyticsRoutes(writer: EventSink<AnalyticsEvent>): Hono<Analyti
           name: event.name,
           error: err instanceof Error ? err.message : String(err),
         });
-        c.header("Retry-After", "1");
-        return refuse(c, 503, "Events are not being accepted right now; retry shortly.");
+        throw refusal(503, "Events are not being accepted right now; retry shortly.", {
+          headers: { "Retry-After": "1" },
+        });
       }
       return c.json({ accepted: true }, 202);
     },

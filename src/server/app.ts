@@ -6,6 +6,8 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { errorHandler, requestId } from "./request_context.ts";
+import { errorJson } from "./errors.ts";
+import { accessLog } from "./access_log.ts";
 import { healthRoutes, type HealthSources } from "./health.ts";
 
 /** A module of routes mounted at the root; each declares its own context variables. */
@@ -15,6 +17,8 @@ export type RouteModule = Hono<any, any, any>;
 /** What the app is made of. */
 export interface AppParts {
   health: HealthSources;
+  /** Whether each request gets an access log line (LOG_ACCESS). @default true */
+  accessLog?: boolean;
   /** Origins allowed by CORS; empty allows none. */
   corsOrigins: string[];
   /** Middleware that sees every request after the request id is set (metrics, usage tracking). */
@@ -24,7 +28,7 @@ export interface AppParts {
 }
 
 /**
- * Builds the app: request ids, CORS, the given middleware and routes, health, and one error handler that
+ * Builds the app: request ids, the access log, CORS, the given middleware and routes, health, and one error handler that
  * turns pool timeouts into 503 + Retry-After and anything unexpected into a 500 with the request id.
  *
  * @example
@@ -37,11 +41,12 @@ export function createApp(parts: AppParts): Hono {
   // deno-lint-ignore no-explicit-any -- route modules declare their own variables
   const app = new Hono<any>();
   app.use(requestId());
+  if (parts.accessLog ?? true) app.use(accessLog());
   if (parts.corsOrigins.length > 0) app.use("/api/*", cors({ origin: parts.corsOrigins }));
   for (const middleware of parts.middleware ?? []) app.use(middleware);
   app.route("/", healthRoutes(parts.health));
   for (const routes of parts.routes ?? []) app.route("/", routes);
-  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => errorJson(c, 404, `No route for ${c.req.method} ${c.req.path}`));
   app.onError(errorHandler());
   return app;
 }

@@ -4,9 +4,10 @@
  * @module
  */
 import { Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
 import { z } from "zod";
 import { getLogger } from "../log.ts";
+import { requireAdmin } from "./auth.ts";
+import { refusal } from "./errors.ts";
 
 const log = getLogger(["health"]);
 
@@ -53,7 +54,7 @@ export function healthRoutes(sources: HealthSources): Hono {
     }
   });
 
-  const admin = bearerAuth({ token: sources.adminToken });
+  const admin = requireAdmin(sources.adminToken);
   app.get("/api/health/connections", admin, async (c) => {
     const report = await sources.connectionsReport();
     return c.json({ success: true, timestamp: new Date().toISOString(), ...report });
@@ -61,10 +62,10 @@ export function healthRoutes(sources: HealthSources): Hono {
   app.post("/api/health/connections", admin, async (c) => {
     const body = actionBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) {
-      return c.json({ success: false, error: 'Expected a JSON body {"action": "details"}' }, 400);
+      throw refusal(400, 'Expected a JSON body {"action": "details"}.');
     }
     if (body.data.action !== "details") {
-      return c.json({ success: false, error: `Unknown action ${JSON.stringify(body.data.action)}` }, 400);
+      throw refusal(400, `Unknown action ${JSON.stringify(body.data.action)}; the one action is "details".`);
     }
     const report = await sources.connectionsReport();
     log.info("connection details: {report}", { report });

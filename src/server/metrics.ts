@@ -26,9 +26,9 @@
  * ```
  * @module
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
+import { requireAdmin } from "./auth.ts";
 import { Gauge, Histogram, Registry } from "prom-client";
 import type { PoolMonitor } from "../db/pool_monitor.ts";
 import type { ServerView } from "../db/server_view.ts";
@@ -175,24 +175,10 @@ export interface MetricsRouteOptions {
  */
 export function metricsRoute(metrics: Metrics, options: MetricsRouteOptions = {}): Hono {
   const app = new Hono();
-  const expected = options.token ? digest(options.token) : null;
-  app.get("/metrics", async (c) => {
-    if (expected && !bearerMatches(c.req.header("authorization"), expected)) {
-      return c.text("Unauthorized\n", 401, { "WWW-Authenticate": 'Bearer realm="metrics"' });
-    }
+  const guard: MiddlewareHandler = options.token ? requireAdmin(options.token) : (_c, next) => next();
+  app.get("/metrics", guard, async (c) => {
     const body = await metrics.registry.metrics();
     return c.body(body, 200, { "Content-Type": metrics.registry.contentType, "Cache-Control": "no-store" });
   });
   return app;
-}
-
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
-}
-
-// Comparing fixed-length digests keeps the time independent of where (or whether) the strings differ.
-function bearerMatches(header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  const given = digest(match?.[1] ?? "");
-  return timingSafeEqual(given, expected) && match !== null;
 }

@@ -12,6 +12,17 @@
 export { type AppParts, createApp, type RouteModule } from "./app.ts";
 export { type ConnectionsReport, healthRoutes, type HealthSources, READY_PING_TIMEOUT_MS } from "./health.ts";
 export { errorHandler, requestId, type RequestVariables } from "./request_context.ts";
+export * from "./auth.ts";
+export { type AccessLine, accessLog } from "./access_log.ts";
+export {
+  CONCEPT_ERROR_STATUS,
+  type ErrorBody,
+  errorJson,
+  type FieldIssue,
+  fieldIssues,
+  refusal,
+  type RefusalOptions,
+} from "./errors.ts";
 export * from "./metrics.ts";
 export { registerBatchMetrics } from "./metrics_batch.ts";
 export { createObservability, type Observability, type ObservabilityParts } from "./observability.ts";

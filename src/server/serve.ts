@@ -53,6 +53,7 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
   observability.addReportSection("dashboard", () => ({ openStreams: dashboard.openStreams() }));
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
+    accessLog: config.log.access,
     middleware: [httpMetrics(observability.metrics), ...parts.middleware ?? []],
     health: {
       adminToken,

@@ -4,15 +4,14 @@
  *
  * @module
  */
-import { type Context, Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
+import { Hono } from "hono";
 import {
   ACTIONS_CHANGING_USER_STATS,
-  ConceptError,
   type Concepts,
   type PlatformStats,
   type UserStats,
 } from "../concepts/mod.ts";
+import { requireUser, type UserEnv } from "./auth.ts";
 import { LRUCache } from "lru-cache";
 import type { Registry } from "prom-client";
 import { Counter, Gauge } from "prom-client";
@@ -54,8 +53,6 @@ export const USER_STATS_TTL_MS = 5 * 60_000;
 export const PLATFORM_STATS_TTL_MS = 60 * 60_000;
 
 const PLATFORM = "platform";
-
-type StatsEnv = { Variables: { user: string } };
 
 /**
  * Stats behind in-process caches (`lru-cache`, whose `fetch` also folds concurrent misses into one query).
@@ -159,21 +156,9 @@ export class StatsCache {
  * `GET /api/stats` with `Authorization: Bearer <token>`: the caller's figures and the platform totals in one
  * answer.
  */
-export function statsRoutes(stats: StatsCache, concepts: Pick<Concepts, "userAuth">): Hono<StatsEnv> {
-  const app = new Hono<StatsEnv>();
-  const auth = bearerAuth({
-    verifyToken: async (token, c) => {
-      try {
-        const { user } = await concepts.userAuth.authenticate({ token });
-        (c as Context<StatsEnv>).set("user", user);
-        return true;
-      } catch (err) {
-        if (err instanceof ConceptError && err.kind === "unauthorized") return false;
-        throw err;
-      }
-    },
-  });
-  app.get("/api/stats", auth, async (c) => {
+export function statsRoutes(stats: StatsCache, concepts: Pick<Concepts, "userAuth">): Hono<UserEnv> {
+  const app = new Hono<UserEnv>();
+  app.get("/api/stats", requireUser(concepts.userAuth), async (c) => {
     const [mine, platform] = await Promise.all([stats.forUser(c.get("user")), stats.platform()]);
     return c.json(StatsAnswer.parse({ user: mine, platform }));
   });

@@ -11,8 +11,8 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes, routePath } from "hono/route";
-import type { ObjectId } from "mongodb";
 import { getLogger } from "../log.ts";
+import type { OptionalUserEnv } from "./auth.ts";
 
 const log = getLogger(["http", "usage"]);
 
@@ -24,8 +24,8 @@ export type UsageEvent = {
   status: number;
   /** From the middleware's start to the response, milliseconds. */
   durationMs: number;
-  /** The person, when the auth middleware set `user` on the context. */
-  user?: string | ObjectId;
+  /** The person's id, when `requireUser` or `optionalUser` authenticated the request (`c.var.user`). */
+  user?: string;
   at: Date;
 };
 
@@ -54,7 +54,7 @@ export const UNMATCHED_ROUTE = "(unmatched)";
 export function usageTracking(
   writer: EventSink<UsageEvent>,
   options: UsageTrackingOptions = {},
-): MiddlewareHandler {
+): MiddlewareHandler<OptionalUserEnv> {
   const include = options.include ?? ((path: string) => path.startsWith("/api/"));
   return async (c, next) => {
     if (!include(c.req.path)) return await next();
@@ -69,7 +69,7 @@ export function usageTracking(
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         at: new Date(),
       };
-      const user = userRef(c.get("user"));
+      const user = c.get("user");
       if (user !== undefined) event.user = user;
       try {
         await writer.add(event);
@@ -88,30 +88,9 @@ export function usageTracking(
  * The pattern of the route that answered. After `next()`, Hono's current route is the deepest one that
  * ran; when that is a wildcard middleware and the answer is 404, no route took the request.
  */
-function matchedRoute(c: Context): string {
+export function matchedRoute(c: Context): string {
   const route = matchedRoutes(c)[c.req.routeIndex];
   if (!route) return UNMATCHED_ROUTE;
   if (c.res.status === 404 && route.method === "ALL" && route.path.endsWith("*")) return UNMATCHED_ROUTE;
   return routePath(c);
-}
-
-/**
- * The person behind `c.get("user")`: a string id, an ObjectId, or the `id`/`_id` of a user object.
- *
- * @example
- * ```ts
- * userRef({ _id: "u1", email: "a@b.c" }); // "u1"
- * ```
- */
-export function userRef(user: unknown): string | ObjectId | undefined {
-  const direct = idValue(user);
-  if (direct !== undefined || user === null || typeof user !== "object") return direct;
-  const { _id, id } = user as { _id?: unknown; id?: unknown };
-  return idValue(_id) ?? idValue(id);
-}
-
-function idValue(value: unknown): string | ObjectId | undefined {
-  if (typeof value === "string") return value === "" ? undefined : value;
-  if ((value as { _bsontype?: string } | null)?._bsontype === "ObjectId") return value as ObjectId;
-  return undefined;
 }

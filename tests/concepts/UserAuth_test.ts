@@ -4,6 +4,10 @@ import {
   lockSeconds,
   PBKDF2_ITERATIONS,
   TOKEN_LIFETIME_MS,
+  UserAuth,
+  USERNAME_DOUBLING_ATTEMPTS,
+  USERNAME_FREE_ATTEMPTS,
+  usernameLockSeconds,
 } from "../../src/concepts/UserAuth/mod.ts";
 import { registerUser } from "../../src/concepts/mod.ts";
 import { openConcepts, refusal } from "./harness.ts";
@@ -80,26 +84,71 @@ Deno.test("UserAuth", async (t) => {
       assert.equal(lockSeconds(FREE_ATTEMPTS), 1);
       assert.equal(lockSeconds(FREE_ATTEMPTS + 3), 8);
       assert.equal(lockSeconds(100), 15 * 60);
+      // The username's own lock starts much later and grows more slowly.
+      assert.equal(usernameLockSeconds(USERNAME_FREE_ATTEMPTS - 1), 0);
+      assert.equal(usernameLockSeconds(USERNAME_FREE_ATTEMPTS), 1);
+      assert.equal(usernameLockSeconds(USERNAME_FREE_ATTEMPTS + USERNAME_DOUBLING_ATTEMPTS - 1), 1);
+      assert.equal(usernameLockSeconds(USERNAME_FREE_ATTEMPTS + 3 * USERNAME_DOUBLING_ATTEMPTS), 8);
+      assert.equal(usernameLockSeconds(10_000), 15 * 60);
     });
 
-    await t.step("repeated failures lock the username, in the database, until the lock passes", async () => {
-      await auth.register({ username: "grace", password: "right password" });
-      for (let i = 1; i < FREE_ATTEMPTS; i++) {
-        assert.equal(
-          (await refusal(() => auth.login({ username: "grace", password: "nope-nope" }))).kind,
-          "unauthorized",
+    await t.step(
+      "repeated failures from one place lock that place, in the database, until the lock passes",
+      async () => {
+        await auth.register({ username: "grace", password: "right password" });
+        for (let i = 1; i < FREE_ATTEMPTS; i++) {
+          assert.equal(
+            (await refusal(() => auth.login({ username: "grace", password: "nope-nope" }))).kind,
+            "unauthorized",
+          );
+        }
+        // The fifth failure locks the name for a second, in the database.
+        await refusal(() => auth.login({ username: "grace", password: "nope-nope" }));
+        const locked = await refusal(() => auth.login({ username: "GRACE", password: "right password" }));
+        assert.equal(locked.kind, "rate_limited");
+        const counters = h.db.collection<{ _id: string; attempts: number }>("UserAuth.loginThrottle");
+        assert.equal((await counters.findOne({ _id: "pair unknown grace" }))?.attempts, FREE_ATTEMPTS);
+        assert.equal((await counters.findOne({ _id: "user grace" }))?.attempts, FREE_ATTEMPTS);
+        // The owner, coming from somewhere else, is not locked out by the guesser.
+        const owner = await auth.login({ username: "grace", password: "right password" }, {
+          from: "192.0.2.1",
+        });
+        assert.ok(owner.token);
+        await auth.login({ username: "grace", password: "wrong password" }, { from: "192.0.2.7" }).catch(
+          () => {},
         );
+        assert.equal(
+          (await refusal(() => auth.login({ username: "grace", password: "x" }, { from: "unknown" }))).kind,
+          "rate_limited",
+          "the success elsewhere did not unlock the guesser",
+        );
+        h.clock.advance(1000);
+        const ok = await auth.login({ username: "grace", password: "right password" });
+        assert.ok(ok.token);
+        assert.equal(
+          await counters.countDocuments({ _id: { $in: ["pair unknown grace", "user grace"] } }),
+          0,
+        );
+      },
+    );
+
+    await t.step("failures spread over many places lock the username itself, for everyone", async () => {
+      const limited = new UserAuth(h.db, { now: h.clock.now, loginLimits: { perUsername: 3 } });
+      await limited.register({ username: "hopper", password: "right password" });
+      for (const from of ["198.51.100.1", "198.51.100.2", "198.51.100.3"]) {
+        const err = await refusal(() => limited.login({ username: "hopper", password: "guess" }, { from }));
+        assert.equal(err.kind, "unauthorized", from);
       }
-      // The fifth failure locks the name for a second, in the database.
-      await refusal(() => auth.login({ username: "grace", password: "nope-nope" }));
-      const locked = await refusal(() => auth.login({ username: "GRACE", password: "right password" }));
+      const locked = await refusal(() =>
+        limited.login({ username: "hopper", password: "right password" }, { from: "192.0.2.1" })
+      );
       assert.equal(locked.kind, "rate_limited");
-      const record = await h.db.collection("UserAuth.loginAttempts").findOne({ username: "grace" });
-      assert.equal(record?.attempts, FREE_ATTEMPTS);
+      assert.match(locked.message, /this username/);
       h.clock.advance(1000);
-      const ok = await auth.login({ username: "grace", password: "right password" });
-      assert.ok(ok.token);
-      assert.equal(await h.db.collection("UserAuth.loginAttempts").countDocuments({ username: "grace" }), 0);
+      assert.ok(
+        (await limited.login({ username: "hopper", password: "right password" }, { from: "192.0.2.1" }))
+          .token,
+      );
     });
 
     await t.step("parallel guesses on one username run one at a time", async () => {

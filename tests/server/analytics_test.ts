@@ -2,30 +2,31 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { Db } from "mongodb";
 import { BatchWriter } from "../../src/db/batch_writer.ts";
+import { UserAuth } from "../../src/concepts/UserAuth/mod.ts";
 import { type AnalyticsEvent, analyticsRoutes, MAX_TRACK_BODY_BYTES } from "../../src/server/analytics.ts";
+import { errorHandler, requestId } from "../../src/server/request_context.ts";
 import { withDevDb } from "../devdb/harness.ts";
 
-function appWith(writer: BatchWriter<AnalyticsEvent>): Hono {
-  const app = new Hono();
-  // Stands in for the auth middleware, which sets `user` on the context.
-  app.use(async (c, next) => {
-    const user = c.req.header("x-test-user");
-    if (user) c.set("user" as never, { _id: user } as never);
-    await next();
-  });
-  app.route("/", analyticsRoutes(writer));
+// Mounted as the app mounts it: request ids, the person from a real token, the app's error handler.
+function appWith(writer: BatchWriter<AnalyticsEvent>, auth: UserAuth): Hono {
+  // deno-lint-ignore no-explicit-any -- the routes declare their own variables
+  const app = new Hono<any>();
+  app.use(requestId());
+  app.route("/", analyticsRoutes(writer, auth));
+  app.onError(errorHandler());
   return app;
 }
 
 async function withAnalytics(
-  body: (app: Hono, writer: BatchWriter<AnalyticsEvent>, db: Db) => Promise<void>,
+  body: (app: Hono, writer: BatchWriter<AnalyticsEvent>, db: Db, auth: UserAuth) => Promise<void>,
 ) {
   await withDevDb(async ({ db }) => {
     const writer = new BatchWriter<AnalyticsEvent>(db.collection("analytics_events"), {
       name: "analytics_events",
     });
+    const auth = new UserAuth(db);
     try {
-      await body(appWith(writer), writer, db);
+      await body(appWith(writer, auth), writer, db, auth);
     } finally {
       await writer.close({ deadline: Date.now() + 2_000 });
     }
@@ -42,15 +43,17 @@ function track(app: Hono, body: string | ReadableStream, headers: Record<string,
 
 const manyProperties = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`p${i}`, i]));
 
-Deno.test("a valid event answers 202 and is stored with its name, properties, time and the context's person", async () => {
-  await withAnalytics(async (app, writer, db) => {
+Deno.test("a valid event answers 202 and is stored with its name, properties, time and the token's person", async () => {
+  await withAnalytics(async (app, writer, db, auth) => {
+    const { user } = await auth.register({ username: "tracked", password: "tracked password" });
+    const { token } = await auth.login({ username: "tracked", password: "tracked password" });
     const response = await track(
       app,
       JSON.stringify({
         name: "entry.saved",
         properties: { words: 120, mood: "calm", draft: false, tag: null },
       }),
-      { "x-test-user": "u7" },
+      { authorization: `Bearer ${token}` },
     );
     assert.equal(response.status, 202);
     assert.deepEqual(await response.json(), { accepted: true });
@@ -64,7 +67,7 @@ Deno.test("a valid event answers 202 and is stored with its name, properties, ti
     assert.equal(events.length, 3);
     assert.equal(events[0].name, "entry.saved");
     assert.deepEqual(events[0].properties, { words: 120, mood: "calm", draft: false, tag: null });
-    assert.equal(events[0].user, "u7");
+    assert.equal(events[0].user, user);
     assert.ok(events[0].at instanceof Date);
     assert.deepEqual(events[1].properties, {});
     assert.equal(events[1].user, undefined);
@@ -96,6 +99,15 @@ Deno.test("refusals name what was wrong and write nothing", async () => {
       ],
       ["$ key", json({ name: "a", properties: { $where: "1" } }), {}, 400, /properties\.\$where: .*'\$'/],
       ["dotted key", json({ name: "a", properties: { "a.b": 1 } }), {}, 400, /properties\.a\.b: .*'\.'/],
+      ["NUL in a key", json({ name: "a", properties: { "a\u0000b": 1 } }), {}, 400, /properties\.a.b: .*NUL/],
+      ["a body of null", "null", {}, 400, /\(body\)/],
+      [
+        "a token that is not valid",
+        json({ name: "a" }),
+        { authorization: `Bearer ${"A".repeat(43)}` },
+        401,
+        /token/,
+      ],
       [
         "nested value",
         json({ name: "a", properties: { deep: { x: 1 } } }),

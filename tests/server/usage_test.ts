@@ -1,20 +1,18 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { ObjectId } from "mongodb";
+import type { Db } from "mongodb";
 import { BatchWriter } from "../../src/db/batch_writer.ts";
-import { UNMATCHED_ROUTE, type UsageEvent, usageTracking, userRef } from "../../src/server/usage.ts";
+import { UserAuth } from "../../src/concepts/UserAuth/mod.ts";
+import { optionalUser } from "../../src/server/auth.ts";
+import { UNMATCHED_ROUTE, type UsageEvent, usageTracking } from "../../src/server/usage.ts";
 import { withDevDb } from "../devdb/harness.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-function appWith(writer: BatchWriter<UsageEvent>): Hono {
+function appWith(writer: BatchWriter<UsageEvent>, db: Db): Hono {
   const app = new Hono();
-  // Stands in for the auth middleware, which sets `user` on the context.
-  app.use(async (c, next) => {
-    const user = c.req.header("x-test-user");
-    if (user) c.set("user" as never, { _id: user, email: `${user}@example.test` } as never);
-    await next();
-  });
   app.use(usageTracking(writer));
+  // The person middleware runs inside usage tracking, as the routes' own `requireUser` does in the app.
+  app.use(optionalUser(new UserAuth(db)));
   app.get("/api/entries/:id", (c) => c.json({ id: c.req.param("id") }));
   app.post("/api/entries", (c) => c.json({ created: true }, 201));
   app.get("/api/boom", () => {
@@ -33,8 +31,13 @@ Deno.test("each API request records its route pattern, method, status, duration 
   await withDevDb(async ({ db }) => {
     const writer = new BatchWriter<UsageEvent>(db.collection("usage_events"), { name: "usage_events" });
     try {
-      const app = appWith(writer);
-      assert.equal((await app.request("/api/entries/42", { headers: { "x-test-user": "u1" } })).status, 200);
+      const auth = new UserAuth(db);
+      await auth.ensureIndexes();
+      const { user } = await auth.register({ username: "usage", password: "usage password" });
+      const { token } = await auth.login({ username: "usage", password: "usage password" });
+      const app = appWith(writer, db);
+      const authorization = `Bearer ${token}`;
+      assert.equal((await app.request("/api/entries/42", { headers: { authorization } })).status, 200);
       assert.equal((await app.request("/api/entries/43")).status, 200);
       assert.equal((await app.request("/api/entries", { method: "POST" })).status, 201);
       assert.equal((await app.request("/api/boom")).status, 500);
@@ -55,7 +58,7 @@ Deno.test("each API request records its route pattern, method, status, duration 
         ["GET", "/api/calls/:callId/events", 200],
         ["GET", UNMATCHED_ROUTE, 404],
       ]);
-      assert.equal(events[0].user, "u1");
+      assert.equal(events[0].user, user);
       assert.ok(events.slice(1).every((e) => e.user === undefined));
       assert.ok(
         events.every((e) => e.at instanceof Date && typeof e.durationMs === "number" && e.durationMs >= 0),
@@ -76,7 +79,7 @@ Deno.test("a request does not wait for the database, even when its event starts 
     try {
       await db.collection("usage_events").countDocuments();
       server.setLatency(1_000);
-      const app = appWith(writer);
+      const app = appWith(writer, db);
       const inserts = server.stats().opcounters.insert;
       const started = performance.now();
       const response = await app.request("/api/entries/1");
@@ -97,22 +100,8 @@ Deno.test("a writer that refuses (closed at shutdown) never fails the request", 
   await withDevDb(async ({ db }) => {
     const writer = new BatchWriter<UsageEvent>(db.collection("usage_events"), { name: "usage_events" });
     await writer.close({ deadline: Date.now() + 1_000 });
-    const response = await appWith(writer).request("/api/entries/1");
+    const response = await appWith(writer, db).request("/api/entries/1");
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { id: "1" });
   });
-});
-
-Deno.test("userRef reads a string, an ObjectId, or the _id / id of a user object", () => {
-  const oid = new ObjectId();
-  assert.equal(userRef("u1"), "u1");
-  assert.equal(userRef(oid), oid);
-  assert.equal(userRef({ _id: oid, email: "x" }), oid);
-  assert.equal(userRef({ id: "u2" }), "u2");
-  assert.equal(userRef({ name: "no id" }), undefined);
-  assert.equal(userRef(""), undefined);
-  assert.equal(userRef(undefined), undefined);
-  const cyclic: Record<string, unknown> = {};
-  cyclic._id = cyclic;
-  assert.equal(userRef(cyclic), undefined);
 });

@@ -14,8 +14,9 @@ const endAfterStart = {
   path: ["end"],
   // Only once both times are well-formed: a malformed start is reported on start alone.
   when: (payload: { value: unknown }) => {
-    const w = payload.value as { start?: unknown; end?: unknown };
-    return TimeOfDay.safeParse(w.start).success && EndTimeOfDay.safeParse(w.end).success;
+    // The value may be anything the caller sent, `null` included.
+    const w = payload.value as { start?: unknown; end?: unknown } | null;
+    return TimeOfDay.safeParse(w?.start).success && EndTimeOfDay.safeParse(w?.end).success;
   },
 };
 

@@ -22,8 +22,9 @@ export const GetEntriesInput = z.strictObject({
   message: "must not be before from",
   path: ["to"],
   when: (payload) => {
-    const q = payload.value as { from?: unknown; to?: unknown };
-    return LocalDate.safeParse(q.from).success && LocalDate.safeParse(q.to).success;
+    // The value may be anything the caller sent, `null` included.
+    const q = payload.value as { from?: unknown; to?: unknown } | null;
+    return LocalDate.safeParse(q?.from).success && LocalDate.safeParse(q?.to).success;
   },
 });
 

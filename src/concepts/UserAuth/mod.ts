@@ -6,4 +6,12 @@
 export * from "./user_auth.ts";
 export * from "./schemas.ts";
 export { PBKDF2_ITERATIONS } from "./password.ts";
-export { FREE_ATTEMPTS, lockSeconds, MAX_LOCK_SECONDS } from "./login_throttle.ts";
+export {
+  FREE_ATTEMPTS,
+  lockSeconds,
+  type LoginLimits,
+  MAX_LOCK_SECONDS,
+  USERNAME_DOUBLING_ATTEMPTS,
+  USERNAME_FREE_ATTEMPTS,
+  usernameLockSeconds,
+} from "./login_throttle.ts";

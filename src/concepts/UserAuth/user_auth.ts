@@ -8,7 +8,7 @@ import { LRUCache } from "lru-cache";
 import { getLogger } from "../../log.ts";
 import { type Clock, type ConceptOptions, newId, systemClock } from "../common.ts";
 import { ConceptError, isDuplicateKeyError } from "../errors.ts";
-import { LoginThrottle } from "./login_throttle.ts";
+import { type LoginLimits, LoginThrottle } from "./login_throttle.ts";
 import { hashPassword, type PasswordHash, verifyPassword } from "./password.ts";
 import { hashToken, newToken, TOKEN_PATTERN } from "./tokens.ts";
 
@@ -43,9 +43,17 @@ export interface UserAuthOptions extends ConceptOptions {
    * @default 5000
    */
   tokenCacheMs?: number;
+  /** The failed-login allowances; the defaults are the exported constants. */
+  loginLimits?: LoginLimits;
 }
 
-/** The UserAuth concept. Collections: `UserAuth.users`, `UserAuth.tokens`, `UserAuth.loginAttempts`. */
+/** Where a login attempt came from, for the throttle. */
+export interface LoginSource {
+  /** The client's address as the server saw it; attempts without one share the key `unknown`. */
+  from?: string;
+}
+
+/** The UserAuth concept. Collections: `UserAuth.users`, `UserAuth.tokens`, `UserAuth.loginThrottle`. */
 export class UserAuth {
   readonly #users: Collection<UserDoc>;
   readonly #tokens: Collection<TokenDoc>;
@@ -58,7 +66,7 @@ export class UserAuth {
     this.#now = options.now ?? systemClock;
     this.#users = db.collection<UserDoc>("UserAuth.users");
     this.#tokens = db.collection<TokenDoc>("UserAuth.tokens");
-    this.#throttle = new LoginThrottle(db, this.#now);
+    this.#throttle = new LoginThrottle(db, this.#now, options.loginLimits);
     const cacheMs = options.tokenCacheMs ?? 5_000;
     if (cacheMs > 0) this.#cache = new LRUCache({ max: 10_000, ttl: cacheMs });
   }
@@ -99,22 +107,27 @@ export class UserAuth {
 
   /**
    * Checks a username and password and hands out a new token. Wrong credentials and unknown usernames get the
-   * same answer in about the same time; repeated failures on one username are slowed down (`rate_limited`).
+   * same answer in about the same time. Repeated failures are slowed down (`rate_limited`): soon for one
+   * source on one username, much later for one username from everywhere (see `login_throttle.ts`).
    */
-  async login(input: { username: string; password: string }): Promise<{ token: string; user: string }> {
+  async login(
+    input: { username: string; password: string },
+    source: LoginSource = {},
+  ): Promise<{ token: string; user: string }> {
     const key = input.username.toLowerCase();
-    const attempt = await this.#throttle.begin(key);
+    const from = source.from ?? "unknown";
+    const attempt = await this.#throttle.begin(from, key);
     const found = await this.#users.findOne({ usernameKey: key });
     // Unknown usernames still pay for one hash, so timing does not tell which usernames exist.
     const ok = found
       ? await verifyPassword(input.password, found.password)
       : await verifyPassword(input.password, await this.#dummy()).then(() => false);
     if (!found || !ok) {
-      await this.#throttle.failed(key, attempt);
-      log.info("failed login, attempt {attempt} on one username", { attempt });
+      await this.#throttle.failed(from, key, attempt);
+      log.info("failed login, attempt {attempt} on one username from one address", { attempt });
       throw new ConceptError("unauthorized", "Wrong username or password.");
     }
-    await this.#throttle.succeeded(key);
+    await this.#throttle.succeeded(from, key);
     const token = newToken();
     const now = this.#now();
     await this.#tokens.insertOne({

@@ -1,6 +1,7 @@
 /**
- * Operator injection guard: no key in a request body may start with `$` or contain `.`, at any depth.
- * Such keys are how `{ "$ne": null }` or `{ "a.b": 1 }` would reach a MongoDB filter or update.
+ * Operator injection guard: no key in a request body may start with `$`, or contain `.` or NUL, at any
+ * depth. Such keys are how `{ "$ne": null }` or `{ "a.b": 1 }` would reach a MongoDB filter or update, and
+ * a NUL cannot be stored in a field name at all.
  *
  * @module
  */
@@ -12,7 +13,7 @@ export interface UnsafeKey {
 }
 
 /**
- * The first key in `value` that starts with `$` or contains `.`, searched depth-first without recursion
+ * The first key in `value` that starts with `$` or contains `.` or NUL, searched depth-first without recursion
  * (a 64 KiB body can nest thousands deep), or undefined when there is none.
  */
 export function findUnsafeKey(value: unknown): UnsafeKey | undefined {
@@ -24,7 +25,7 @@ export function findUnsafeKey(value: unknown): UnsafeKey | undefined {
     } else if (current !== null && typeof current === "object") {
       for (const [key, child] of Object.entries(current)) {
         const here = path ? `${path}.${key}` : key;
-        if (key.startsWith("$") || key.includes(".")) return { path: here, key };
+        if (key.startsWith("$") || key.includes(".") || key.includes("\0")) return { path: here, key };
         stack.push({ value: child, path: here });
       }
     }

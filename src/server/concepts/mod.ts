@@ -14,5 +14,4 @@ export { type ActionDone, conceptRoutes, type ConceptRoutesOptions } from "./rou
 export { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
 export { buildOpenApi } from "./openapi.ts";
 export { MAX_BODY_BYTES } from "./body.ts";
-export { ApiError, CONCEPT_ERROR_STATUS, type FieldIssue } from "./http_errors.ts";
 export { findUnsafeKey } from "./injection.ts";

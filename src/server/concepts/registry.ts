@@ -38,8 +38,11 @@ export interface ActionSpec {
   input: z.ZodObject;
   /** Whether the action needs `Authorization: Bearer <token>`; its `user` then comes from the token. */
   auth: boolean;
-  /** Runs the action with validated input; `caller` is set exactly when `auth` is. */
-  run(concepts: Concepts, input: unknown, caller: Caller | undefined): Promise<unknown>;
+  /**
+   * Runs the action with validated input; `caller` is set exactly when `auth` is. `from` is the client's
+   * address, for the login throttle.
+   */
+  run(concepts: Concepts, input: unknown, caller: Caller | undefined, from: string): Promise<unknown>;
 }
 
 function open<S extends z.ZodObject>(
@@ -47,9 +50,16 @@ function open<S extends z.ZodObject>(
   action: string,
   summary: string,
   input: S,
-  run: (concepts: Concepts, input: z.output<S>) => Promise<unknown>,
+  run: (concepts: Concepts, input: z.output<S>, from: string) => Promise<unknown>,
 ): ActionSpec {
-  return { concept, action, summary, input, auth: false, run: (c, i) => run(c, i as z.output<S>) };
+  return {
+    concept,
+    action,
+    summary,
+    input,
+    auth: false,
+    run: (concepts, i, _caller, from) => run(concepts, i as z.output<S>, from),
+  };
 }
 
 function mine<S extends z.ZodObject>(
@@ -65,7 +75,7 @@ function mine<S extends z.ZodObject>(
     summary,
     input,
     auth: true,
-    run: (c, i, caller) => run(c, { ...(i as z.output<S>), user: caller!.user }, caller!),
+    run: (concepts, i, caller) => run(concepts, { ...(i as z.output<S>), user: caller!.user }, caller!),
   };
 }
 
@@ -83,21 +93,21 @@ export const ACTIONS: readonly ActionSpec[] = [
     "login",
     "Exchange a username and password for a 30-day bearer token.",
     UserAuth.LoginInput,
-    (c, i) => c.userAuth.login(i),
+    (concepts, i, from) => concepts.userAuth.login(i, { from }),
   ),
   mine(
     "UserAuth",
     "logout",
     "Revoke the token this request carries.",
     UserAuth.LogoutInput,
-    (c, _i, caller) => c.userAuth.logout({ token: caller.token }),
+    (concepts, _i, caller) => concepts.userAuth.logout({ token: caller.token }),
   ),
   mine(
     "UserAuth",
     "_getUser",
     "Who the token belongs to.",
     UserAuth.GetUserInput,
-    (c, i) => c.userAuth._getUser(i),
+    (concepts, i) => concepts.userAuth._getUser(i),
   ),
 
   mine(
@@ -105,14 +115,14 @@ export const ACTIONS: readonly ActionSpec[] = [
     "setProfile",
     "Create or replace your profile.",
     Profile.SetProfileInput,
-    (c, i) => c.profile.setProfile(i),
+    (concepts, i) => concepts.profile.setProfile(i),
   ),
   mine(
     "Profile",
     "_getProfile",
     "Your profile, or [] before you set one.",
     Profile.GetProfileInput,
-    (c, i) => c.profile._getProfile(i),
+    (concepts, i) => concepts.profile._getProfile(i),
   ),
 
   mine(
@@ -120,42 +130,42 @@ export const ACTIONS: readonly ActionSpec[] = [
     "addPrompt",
     "Add an active prompt at the end.",
     JournalPrompt.AddPromptInput,
-    (c, i) => c.journalPrompt.addPrompt(i),
+    (concepts, i) => concepts.journalPrompt.addPrompt(i),
   ),
   mine(
     "JournalPrompt",
     "updatePrompt",
     "Reword a prompt or switch it on or off.",
     JournalPrompt.UpdatePromptInput,
-    (c, i) => c.journalPrompt.updatePrompt(i),
+    (concepts, i) => concepts.journalPrompt.updatePrompt(i),
   ),
   mine(
     "JournalPrompt",
     "deletePrompt",
     "Delete a prompt.",
     JournalPrompt.DeletePromptInput,
-    (c, i) => c.journalPrompt.deletePrompt(i),
+    (concepts, i) => concepts.journalPrompt.deletePrompt(i),
   ),
   mine(
     "JournalPrompt",
     "reorderPrompts",
     "Put all your prompts in a new order.",
     JournalPrompt.ReorderPromptsInput,
-    (c, i) => c.journalPrompt.reorderPrompts(i),
+    (concepts, i) => concepts.journalPrompt.reorderPrompts(i),
   ),
   mine(
     "JournalPrompt",
     "_getPrompts",
     "All your prompts, in order.",
     JournalPrompt.GetPromptsInput,
-    (c, i) => c.journalPrompt._getPrompts(i),
+    (concepts, i) => concepts.journalPrompt._getPrompts(i),
   ),
   mine(
     "JournalPrompt",
     "_getActivePrompts",
     "Your active prompts, in order.",
     JournalPrompt.GetPromptsInput,
-    (c, i) => c.journalPrompt._getActivePrompts(i),
+    (concepts, i) => concepts.journalPrompt._getActivePrompts(i),
   ),
 
   mine(
@@ -163,28 +173,28 @@ export const ACTIONS: readonly ActionSpec[] = [
     "addRecurringWindow",
     "Add a weekly call window.",
     CallWindow.AddRecurringWindowInput,
-    (c, i) => c.callWindow.addRecurringWindow(i),
+    (concepts, i) => concepts.callWindow.addRecurringWindow(i),
   ),
   mine(
     "CallWindow",
     "addOneOffWindow",
     "Add a call window on one date; it replaces that day's weekly windows.",
     CallWindow.AddOneOffWindowInput,
-    (c, i) => c.callWindow.addOneOffWindow(i),
+    (concepts, i) => concepts.callWindow.addOneOffWindow(i),
   ),
   mine(
     "CallWindow",
     "removeWindow",
     "Remove a call window.",
     CallWindow.RemoveWindowInput,
-    (c, i) => c.callWindow.removeWindow(i),
+    (concepts, i) => concepts.callWindow.removeWindow(i),
   ),
   mine(
     "CallWindow",
     "_getWindows",
     "All your call windows.",
     CallWindow.GetWindowsInput,
-    (c, i) => c.callWindow._getWindows(i),
+    (concepts, i) => concepts.callWindow._getWindows(i),
   ),
   mine(
     "CallWindow",
@@ -206,7 +216,7 @@ export const ACTIONS: readonly ActionSpec[] = [
     "recordResponse",
     "Answer one prompt of a session.",
     ReflectionSession.RecordResponseInput,
-    (c, i) => c.reflectionSession.recordResponse(i),
+    (concepts, i) => concepts.reflectionSession.recordResponse(i),
   ),
   mine(
     "ReflectionSession",
@@ -220,21 +230,21 @@ export const ACTIONS: readonly ActionSpec[] = [
     "abandonSession",
     "Abandon a session in progress.",
     ReflectionSession.AbandonSessionInput,
-    (c, i) => c.reflectionSession.abandonSession(i),
+    (concepts, i) => concepts.reflectionSession.abandonSession(i),
   ),
   mine(
     "ReflectionSession",
     "_getSession",
     "One of your sessions.",
     ReflectionSession.GetSessionInput,
-    (c, i) => c.reflectionSession._getSession(i),
+    (concepts, i) => concepts.reflectionSession._getSession(i),
   ),
   mine(
     "ReflectionSession",
     "_getSessions",
     "Your sessions, newest first.",
     ReflectionSession.GetSessionsInput,
-    (c, i) => c.reflectionSession._getSessions(i),
+    (concepts, i) => concepts.reflectionSession._getSessions(i),
   ),
 
   mine(
@@ -249,21 +259,21 @@ export const ACTIONS: readonly ActionSpec[] = [
     "cancelCall",
     "Cancel a call that is still pending.",
     CallScheduler.CancelCallInput,
-    (c, i) => c.callScheduler.cancelCall(i),
+    (concepts, i) => concepts.callScheduler.cancelCall(i),
   ),
   mine(
     "CallScheduler",
     "_getActiveCallsForUser",
     "Your pending or in-progress call, if any.",
     CallScheduler.GetActiveCallsInput,
-    (c, i) => c.callScheduler._getActiveCallsForUser(i),
+    (concepts, i) => concepts.callScheduler._getActiveCallsForUser(i),
   ),
   mine(
     "CallScheduler",
     "_getScheduledCall",
     "One of your calls.",
     CallScheduler.GetScheduledCallInput,
-    (c, i) => c.callScheduler._getScheduledCall(i),
+    (concepts, i) => concepts.callScheduler._getScheduledCall(i),
   ),
 
   mine(
@@ -271,28 +281,28 @@ export const ACTIONS: readonly ActionSpec[] = [
     "_getEntries",
     "Your entries, newest first, a page at a time.",
     JournalEntry.GetEntriesInput,
-    (c, i) => c.journalEntry._getEntries(i),
+    (concepts, i) => concepts.journalEntry._getEntries(i),
   ),
   mine(
     "JournalEntry",
     "_getEntryForDate",
     "Your entries of one local date.",
     JournalEntry.GetEntryForDateInput,
-    (c, i) => c.journalEntry._getEntryForDate(i),
+    (concepts, i) => concepts.journalEntry._getEntryForDate(i),
   ),
   mine(
     "JournalEntry",
     "_getEntry",
     "One of your entries.",
     JournalEntry.GetEntryInput,
-    (c, i) => c.journalEntry._getEntry(i),
+    (concepts, i) => concepts.journalEntry._getEntry(i),
   ),
   mine(
     "JournalEntry",
     "deleteEntry",
     "Delete one of your entries.",
     JournalEntry.DeleteEntryInput,
-    (c, i) => c.journalEntry.deleteEntry(i),
+    (concepts, i) => concepts.journalEntry.deleteEntry(i),
   ),
 ];
 

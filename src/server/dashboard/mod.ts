@@ -18,6 +18,7 @@ import loginHtml from "./login.html" with { type: "text" };
 import type { PoolSample, PoolWarningChange } from "../../db/pool_monitor.ts";
 import type { ConnectionsReport } from "../health.ts";
 import { getLogger } from "../../log.ts";
+import { refusal } from "../errors.ts";
 import { isAdminToken, SESSION_TTL_MS, SessionStore } from "./sessions.ts";
 
 export { isAdminToken, SessionStore } from "./sessions.ts";
@@ -95,7 +96,7 @@ export function createDashboard(sources: DashboardSources): Dashboard {
   app.post("/dashboard/login", async (c) => {
     const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
     const token = typeof form.token === "string" ? form.token : "";
-    if (!isAdminToken(token, sources.adminToken)) {
+    if (!(await isAdminToken(token, sources.adminToken))) {
       log.warn("dashboard login refused: wrong admin token");
       return c.html(loginPage("That is not the admin token."), 401, PAGE_HEADERS);
     }
@@ -118,7 +119,7 @@ export function createDashboard(sources: DashboardSources): Dashboard {
 
   app.get("/dashboard/assets/:name", (c) => {
     const asset = ASSETS[c.req.param("name")];
-    if (!asset) return c.json({ error: `No dashboard asset named ${c.req.param("name")}` }, 404);
+    if (!asset) throw refusal(404, `No dashboard asset named ${c.req.param("name")}.`);
     return c.body(asset.body, 200, {
       "Content-Type": asset.type,
       "Cache-Control": "no-cache",
@@ -127,7 +128,7 @@ export function createDashboard(sources: DashboardSources): Dashboard {
   });
 
   app.get("/dashboard/stream", (c) => {
-    if (!signedIn(c)) return c.json({ error: "Log in at /dashboard first." }, 401);
+    if (!signedIn(c)) throw refusal(401, "Log in at /dashboard first.");
     return streamSSE(c, async (stream) => {
       const ended = Promise.withResolvers<void>();
       const end = () => ended.resolve();

@@ -7,16 +7,18 @@
 import { Hono } from "hono";
 import { type MongoClientOptions } from "mongodb";
 import { errorHandler, requestId } from "../../../src/server/request_context.ts";
+import { errorJson } from "../../../src/server/errors.ts";
 import { conceptRoutes } from "../../../src/server/concepts/mod.ts";
+import type { AddressLimits } from "../../../src/server/throttle.ts";
 import { type ConceptHarness, openConcepts } from "../../concepts/harness.ts";
 
 /** What an HTTP test gets. */
 export interface ApiHarness extends ConceptHarness {
   app: Hono;
-  /** POSTs `body` as JSON to `/api/{path}`, with the token when given. */
-  post(path: string, body?: unknown, token?: string): Promise<ApiResponse>;
-  /** Sends anything: method, headers, raw body. */
-  send(path: string, init: RequestInit): Promise<ApiResponse>;
+  /** POSTs `body` as JSON to `/api/{path}`, with the token when given, from client address `from`. */
+  post(path: string, body?: unknown, token?: string, from?: string): Promise<ApiResponse>;
+  /** Sends anything: method, headers, raw body; `from` is the client address the server sees. */
+  send(path: string, init: RequestInit, from?: string): Promise<ApiResponse>;
   /** Registers (once per username in this harness) and logs in; returns the token and user id. */
   account(username: string): Promise<{ token: string; user: string }>;
 }
@@ -30,29 +32,39 @@ export interface ApiResponse {
 }
 
 /** The app as `src/server/app.ts` builds it, minus health, CORS and metrics. */
-export function mountApp(h: ConceptHarness): Hono {
+export function mountApp(
+  h: ConceptHarness,
+  routeOptions: { throttle?: AddressLimits; trustedProxies?: string[] } = {},
+): Hono {
   // deno-lint-ignore no-explicit-any
   const app = new Hono<any>();
   app.use(requestId());
-  app.route("/", conceptRoutes({ concepts: h.concepts }));
-  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+  app.route("/", conceptRoutes({ concepts: h.concepts, ...routeOptions }));
+  app.notFound((c) => errorJson(c, 404, `No route for ${c.req.method} ${c.req.path}`));
   app.onError(errorHandler());
   return app;
 }
 
 /** Opens a database, the concepts and the app. */
 export async function openApi(
-  options: { tokenCacheMs?: number; clientOptions?: MongoClientOptions } = {},
+  options: {
+    tokenCacheMs?: number;
+    clientOptions?: MongoClientOptions;
+    throttle?: AddressLimits;
+    trustedProxies?: string[];
+  } = {},
 ): Promise<ApiHarness> {
   const h = await openConcepts(options);
-  const app = mountApp(h);
+  const app = mountApp(h, { throttle: options.throttle, trustedProxies: options.trustedProxies });
   const accounts = new Map<string, { token: string; user: string }>();
-  const send = async (path: string, init: RequestInit): Promise<ApiResponse> => {
-    const res = await app.request(`/api/${path}`, init);
+  const send = async (path: string, init: RequestInit, from?: string): Promise<ApiResponse> => {
+    // What Deno.serve hands the app as `c.env`: the client's address.
+    const env = from ? { remoteAddr: { transport: "tcp", hostname: from, port: 50_000 } } : undefined;
+    const res = await app.request(`/api/${path}`, init, env);
     const text = await res.text();
     return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
   };
-  const post = (path: string, body: unknown = {}, token?: string) =>
+  const post = (path: string, body: unknown = {}, token?: string, from?: string) =>
     send(path, {
       method: "POST",
       headers: {
@@ -60,7 +72,7 @@ export async function openApi(
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: JSON.stringify(body),
-    });
+    }, from);
   return {
     ...h,
     app,

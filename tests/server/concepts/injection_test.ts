@@ -1,6 +1,7 @@
 /**
- * Operator injection, table-driven from the registry: for every field of every action, a value carrying a
- * `$` key or a dotted key is refused with 400 naming that field, and the database is left as it was.
+ * Operator injection and odd input, table-driven from the registry: for every field of every action, a
+ * value carrying a `$` key, a dotted key or a NUL in a key is refused with 400 naming that field; a body that
+ * is not an object is refused with 400 naming the body; and the database is left as it was.
  */
 import assert from "node:assert/strict";
 import { ACTIONS } from "../../../src/server/concepts/mod.ts";
@@ -12,7 +13,11 @@ const PAYLOADS: { name: string; value: unknown; suffix: string }[] = [
   { name: "$where in an array", value: [{ $where: "sleep(1000)" }], suffix: "[0].$where" },
   { name: "dotted key", value: { "password.hash": "x" }, suffix: ".password.hash" },
   { name: "deeply nested $regex", value: { a: [{ b: { $regex: ".*" } }] }, suffix: ".a[0].b.$regex" },
+  { name: "NUL in a key", value: { "a\u0000b": 1 }, suffix: ".a\u0000b" },
 ];
+
+/** JSON bodies that are not an object: each must be a 400 naming the body, never a 500. */
+const NOT_OBJECTS = ["null", "1", '"text"', "true", "[]", "[null]"];
 
 Deno.test("injection attempts in every field of every action are refused and change nothing", async (t) => {
   const h = await openApi();
@@ -28,7 +33,11 @@ Deno.test("injection attempts in every field of every action are refused and cha
       const fields = Object.keys(spec.input.shape);
       await t.step(`${spec.concept}/${spec.action}`, async () => {
         // Actions without fields still refuse an operator key at the top.
-        const bodies: [unknown, string][] = [[{ $where: "1" }, "$where"], [{ "a.b": 1 }, "a.b"]];
+        const bodies: [unknown, string][] = [
+          [{ $where: "1" }, "$where"],
+          [{ "a.b": 1 }, "a.b"],
+          [{ "a\u0000": 1 }, "a\u0000"],
+        ];
         for (const field of fields) {
           for (const payload of PAYLOADS) bodies.push([{ [field]: payload.value }, field + payload.suffix]);
         }
@@ -36,6 +45,16 @@ Deno.test("injection attempts in every field of every action are refused and cha
           const res = await h.post(`${spec.concept}/${spec.action}`, body, token);
           assert.equal(res.status, 400, `${JSON.stringify(body)} -> ${res.status}`);
           assert.equal(res.json.issues[0].field, field);
+        }
+        for (const body of NOT_OBJECTS) {
+          const res = await h.send(`${spec.concept}/${spec.action}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+            body,
+          });
+          assert.equal(res.status, 400, `${body} -> ${res.status} ${JSON.stringify(res.json)}`);
+          assert.deepEqual(res.json.issues, [{ field: "(body)", message: "must be a JSON object" }]);
+          assert.match(res.json.error, /must be a JSON object/);
         }
       });
     }
@@ -54,5 +73,15 @@ Deno.test("injection attempts in every field of every action are refused and cha
     });
   } finally {
     await h.close();
+  }
+});
+
+Deno.test("every action's schema judges any JSON value without throwing", () => {
+  // The HTTP layer refuses non-objects first; the schemas must still never throw on them.
+  for (const spec of ACTIONS) {
+    for (const text of NOT_OBJECTS) {
+      const result = spec.input.safeParse(JSON.parse(text));
+      assert.equal(result.success, false, `${spec.concept}/${spec.action} accepted ${text}`);
+    }
   }
 });
