@@ -97,6 +97,21 @@ Deno.test("the dashboard: login, live figures, load, a warning that starts and c
       assert.ok(size > 5 * blank, `dashboard ${size} bytes, blank page ${blank} bytes`);
     });
 
+    await t.step("on a phone-sized screen nothing is wider than the screen", async () => {
+      await page.reopen();
+      await page.setViewport(390, 844);
+      // The session cookie from the login above still holds.
+      assert.equal(await page.goto(`${server.baseUrl}/dashboard`), 200);
+      await page.waitFor("globalThis.zienDashboard?.samples >= 2");
+      const widths = await page.evaluate<{ page: number; chart: number }>(
+        "({ page: document.documentElement.scrollWidth, chart: document.querySelector('#pool-chart canvas').clientWidth })",
+      );
+      assert.ok(widths.page <= 390, `the page is ${widths.page} px wide on a 390 px screen`);
+      assert.ok(widths.chart > 200 && widths.chart <= 390, `the chart is ${widths.chart} px wide`);
+      await page.screenshot(".data/dashboard_phone_test.png", { fullPage: true });
+      await page.reopen();
+    });
+
     await t.step("closing the page ends its stream", async () => {
       await waitFor(async () => (await adminReport(server.baseUrl)).stats.dashboard.openStreams === 0, {
         what: "the dashboard stream to end after the page closed",
