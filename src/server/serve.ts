@@ -9,6 +9,8 @@ import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { createApp, type RouteModule } from "./app.ts";
 import { createDashboard } from "./dashboard/mod.ts";
+import { clientAddress } from "./request_context.ts";
+import { addressKey } from "./throttle.ts";
 import { httpMetrics, metricsRoute } from "./metrics.ts";
 import type { Observability } from "./observability.ts";
 
@@ -44,11 +46,13 @@ export function startServer(parts: ServerParts): Promise<RunningServer> {
     adminToken = crypto.randomUUID().replaceAll("-", "");
     log.warn("ADMIN_TOKEN is not set; this run's admin token is {adminToken}", { adminToken });
   }
+  const proxies = new Set(config.http.trustedProxies);
   const dashboard = createDashboard({
     adminToken,
     report: () => observability.liveReport(),
     history: () => observability.pool.history(),
     onWarning: (listener) => observability.pool.onWarning(listener),
+    clientKey: (c) => addressKey(clientAddress(c, proxies)),
   });
   observability.addReportSection("dashboard", () => ({ openStreams: dashboard.openStreams() }));
   const app = createApp({

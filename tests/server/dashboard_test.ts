@@ -9,6 +9,7 @@ import { dump, spawnServer } from "../helpers/server_process.ts";
 import { readEntries, signUp } from "../helpers/api.ts";
 import { holdConnections, launchBrowser, openDashboard } from "../helpers/browser.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { LOGIN_FAILURES_PER_ADDRESS } from "../../src/server/throttle.ts";
 
 const ADMIN_TOKEN = "dashboard-admin-token-for-tests";
 const SCREENSHOT = ".data/dashboard_test.png";
@@ -170,6 +171,23 @@ Deno.test("the session cookie is HttpOnly and SameSite=Strict, and a stop with a
     const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
     while (!text.includes("event: sample")) text += (await reader.read()).value ?? "";
+
+    // Wrong tokens are throttled per address, like failed logins.
+    const tryToken = (token: string) =>
+      fetch(`${server.baseUrl}/dashboard/login`, {
+        method: "POST",
+        body: new URLSearchParams({ token }),
+        redirect: "manual",
+      });
+    for (let i = 0; i < LOGIN_FAILURES_PER_ADDRESS; i++) {
+      const wrong = await tryToken(`guess-${i}`);
+      assert.equal(wrong.status, 401);
+      await wrong.body?.cancel();
+    }
+    const throttled = await tryToken("one-more-guess");
+    assert.equal(throttled.status, 429);
+    assert.ok(Number(throttled.headers.get("retry-after")) > 0);
+    await throttled.body?.cancel();
 
     const stoppedAt = Date.now();
     server.signal("SIGTERM");

@@ -19,6 +19,7 @@ import type { PoolSample, PoolWarningChange } from "../../db/pool_monitor.ts";
 import type { ConnectionsReport } from "../health.ts";
 import { getLogger } from "../../log.ts";
 import { refusal } from "../errors.ts";
+import { ADDRESS_WINDOW_MS, LOGIN_FAILURES_PER_ADDRESS, WindowCounter } from "../throttle.ts";
 import { isAdminToken, SESSION_TTL_MS, SessionStore } from "./sessions.ts";
 
 export { isAdminToken, SessionStore } from "./sessions.ts";
@@ -39,6 +40,8 @@ export interface DashboardSources {
   history(): PoolSample[];
   /** Subscribes to warning transitions; returns the unsubscribe function. */
   onWarning(listener: (change: PoolWarningChange) => void): () => void;
+  /** Who the client is, for the wrong-token throttle (`addressKey` of `clientAddress`). */
+  clientKey(c: Context): string;
 }
 
 /** The dashboard's routes and its open streams. */
@@ -82,6 +85,8 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.ch
  */
 export function createDashboard(sources: DashboardSources): Dashboard {
   const sessions = new SessionStore();
+  // Wrong tokens per client, as for failed logins: guessing the admin token is as slow as guessing passwords.
+  const wrongTokens = new WindowCounter(LOGIN_FAILURES_PER_ADDRESS, ADDRESS_WINDOW_MS);
   const closers = new Set<() => void>();
   let closed = false;
   const app = new Hono();
@@ -96,10 +101,17 @@ export function createDashboard(sources: DashboardSources): Dashboard {
   app.post("/dashboard/login", async (c) => {
     const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
     const token = typeof form.token === "string" ? form.token : "";
+    const client = sources.clientKey(c);
+    const wait = wrongTokens.take(client);
+    if (wait > 0) {
+      const page = loginPage(`Too many wrong tokens from your address; try again in ${wait} s.`);
+      return c.html(page, 429, { ...PAGE_HEADERS, "Retry-After": String(wait) });
+    }
     if (!(await isAdminToken(token, sources.adminToken))) {
       log.warn("dashboard login refused: wrong admin token");
       return c.html(loginPage("That is not the admin token."), 401, PAGE_HEADERS);
     }
+    wrongTokens.refund(client);
     setCookie(c, SESSION_COOKIE, sessions.open(), {
       httpOnly: true,
       sameSite: "Strict",
