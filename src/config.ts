@@ -63,8 +63,11 @@ export interface Config {
   dbName: string;
   pool: PoolConfig;
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
-  /** `commands`: driver command monitoring, so leak hints name the command (it costs CPU per command). */
-  monitor: { intervalMs: number; leakThresholdMs: number; commands: boolean };
+  /**
+   * `commands`: driver command monitoring, so leak hints name the command (it costs CPU per command).
+   * `warnSustainMs`: how long pool utilization must stay high before it is a warning.
+   */
+  monitor: { intervalMs: number; leakThresholdMs: number; commands: boolean; warnSustainMs: number };
   budget: { connectionLimit: number | undefined; appInstances: number; enforce: boolean };
   http: {
     host: string;
@@ -376,6 +379,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
       intervalMs: int(env, "DB_MONITOR_INTERVAL_MS", 60_000, 1_000),
       leakThresholdMs: int(env, "DB_LEAK_THRESHOLD_MS", 30_000, 1),
       commands: bool(env, "DB_MONITOR_COMMANDS", false),
+      warnSustainMs: int(env, "DB_WARN_SUSTAIN_MS", 30_000, 0),
     },
     budget: {
       connectionLimit: optionalInt(env, "DB_CONNECTION_LIMIT", 1),

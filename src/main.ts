@@ -220,7 +220,7 @@ async function startApp(config: Config, lifecycle: Lifecycle, connected: Connect
     routes: [
       conceptRoutes({
         concepts,
-        onAction: ({ user }) => user && stats.invalidate(user),
+        onAction: stats.afterAction,
         trustedProxies: config.http.trustedProxies,
       }),
       analyticsRoutes(writers.analytics, concepts.userAuth),

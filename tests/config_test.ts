@@ -18,7 +18,12 @@ Deno.test("defaults match the documented ones", () => {
     waitQueueTimeoutMS: 5_000,
   });
   assert.deepEqual(config.retry, { maxAttempts: 5, initialDelayMs: 1_000, maxDelayMs: 30_000 });
-  assert.deepEqual(config.monitor, { intervalMs: 60_000, leakThresholdMs: 30_000, commands: false });
+  assert.deepEqual(config.monitor, {
+    intervalMs: 60_000,
+    leakThresholdMs: 30_000,
+    commands: false,
+    warnSustainMs: 30_000,
+  });
   assert.equal(load({ DB_MONITOR_COMMANDS: "true" }).monitor.commands, true);
   assert.deepEqual(config.budget, { connectionLimit: undefined, appInstances: 1, enforce: true });
   assert.equal(config.http.host, "0.0.0.0");

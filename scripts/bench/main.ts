@@ -5,7 +5,16 @@
  * @module
  */
 
-const BENCHES = ["devdb", "monitoring", "runtime", "profile", "entries", "calls", "batching"] as const;
+const BENCHES = [
+  "devdb",
+  "monitoring",
+  "runtime",
+  "profile",
+  "entries",
+  "calls",
+  "batching",
+  "stats_cache",
+] as const;
 
 const wanted = Deno.args.length > 0 ? Deno.args : [...BENCHES];
 const unknown = wanted.filter((name) => !(BENCHES as readonly string[]).includes(name));

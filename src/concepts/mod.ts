@@ -12,7 +12,14 @@
 export { type Clock, newId, systemClock } from "./common.ts";
 export { ConceptError, type ConceptErrorKind, isDuplicateKeyError } from "./errors.ts";
 export * from "./syncs.ts";
-export { currentStreak, type PlatformStats, platformStats, type UserStats, userStats } from "./stats.ts";
+export {
+  ACTIONS_CHANGING_USER_STATS,
+  currentStreak,
+  type PlatformStats,
+  platformStats,
+  type UserStats,
+  userStats,
+} from "./stats.ts";
 export { CallScheduler } from "./CallScheduler/mod.ts";
 export { CallWindow } from "./CallWindow/mod.ts";
 export { JournalEntry } from "./JournalEntry/mod.ts";

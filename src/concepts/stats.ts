@@ -6,6 +6,17 @@
 import { localMoment } from "./CallWindow/active_window.ts";
 import type { Concepts } from "./concepts.ts";
 
+/**
+ * The actions (`Concept.action`) that change what `userStats` reads for the person who did them: a new or
+ * deleted entry, or a profile whose time zone moves "today". Call outcomes change through the call workers,
+ * not through an action. Everything else (reads among them) leaves the figures as they were.
+ */
+export const ACTIONS_CHANGING_USER_STATS: ReadonlySet<string> = new Set([
+  "ReflectionSession.completeSession",
+  "JournalEntry.deleteEntry",
+  "Profile.setProfile",
+]);
+
 /** One person's figures. */
 export interface UserStats {
   entries: number;

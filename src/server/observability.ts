@@ -10,6 +10,7 @@ import { type ConnectionBudget, PoolMonitor, ServerViewCache, type TenantDbs } f
 import type { WorkerStatus } from "./metrics/mod.ts";
 import type { ConnectionsReport } from "./health.ts";
 import { createMetrics, type Metrics } from "./metrics/mod.ts";
+import { CommandLatencies } from "./dashboard/commands.ts";
 
 /** How often the server view is read for `/metrics`; the admin report reads it fresh. */
 export const SERVER_VIEW_INTERVAL_MS = 10_000;
@@ -26,7 +27,13 @@ export interface Observability {
   addWorkers(statuses: () => WorkerStatus[]): void;
   /** Adds a named section to the admin report's `stats` (batch writers, caches). */
   addReportSection(name: string, read: () => unknown): void;
+  /** The report with a fresh read of the server's view. */
   connectionsReport(): Promise<ConnectionsReport>;
+  /**
+   * The report as of now, with the server's view as last read (at most `SERVER_VIEW_INTERVAL_MS` old): cheap
+   * enough for the dashboard's sample every second.
+   */
+  liveReport(): ConnectionsReport;
   /** Stops every timer and waits for a server-view read in flight: call before the client closes. */
   stop(): Promise<void>;
 }
@@ -54,15 +61,33 @@ export function createObservability(parts: ObservabilityParts): Observability {
     maxPoolSize: parts.config.pool.maxPoolSize,
     leakThresholdMs: parts.config.monitor.leakThresholdMs,
     logIntervalMs: parts.config.monitor.intervalMs,
+    sustainMs: parts.config.monitor.warnSustainMs,
   });
   const workerSources: (() => WorkerStatus[])[] = [];
   const sections = new Map<string, () => unknown>();
   const workers = () => workerSources.flatMap((read) => read());
+  const commands = new CommandLatencies(parts.client);
+  sections.set("commands", () => commands.report());
   const views = new ServerViewCache(parts.client, parts.appName);
   let stopped = false;
   const metrics = createMetrics({ pool, serverView: () => views.latest(), workers });
   pool.start();
   let viewTimer: ReturnType<typeof setInterval> | undefined;
+  const report = (server: unknown): ConnectionsReport => {
+    const extra = Object.fromEntries([...sections].map(([name, read]) => [name, read()]));
+    return {
+      stats: {
+        pool: pool.snapshot(),
+        server,
+        tenants: parts.tenants.stats(),
+        budget: parts.budget,
+        workers: workers(),
+        ...extra,
+      },
+      recentMetrics: pool.history().slice(-RECENT_SAMPLES),
+      warnings: pool.warnings(),
+    };
+  };
 
   return {
     pool,
@@ -75,25 +100,14 @@ export function createObservability(parts: ObservabilityParts): Observability {
     addWorkers: (statuses) => void workerSources.push(statuses),
     addReportSection: (name, read) => void sections.set(name, read),
     async connectionsReport() {
-      const server = stopped ? views.latest() : await views.refresh();
-      const extra = Object.fromEntries([...sections].map(([name, read]) => [name, read()]));
-      return {
-        stats: {
-          pool: pool.snapshot(),
-          server,
-          tenants: parts.tenants.stats(),
-          budget: parts.budget,
-          workers: workers(),
-          ...extra,
-        },
-        recentMetrics: pool.history().slice(-RECENT_SAMPLES),
-        warnings: pool.warnings(),
-      };
+      return report(stopped ? views.latest() : await views.refresh());
     },
+    liveReport: () => report(views.latest()),
     async stop() {
       stopped = true;
       clearInterval(viewTimer);
       pool.stop();
+      commands.detach();
       metrics.close();
       await views.settled();
     },

@@ -9,8 +9,11 @@ import { Gauge } from "prom-client";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { createApp, type RouteModule } from "./app.ts";
+import { createDashboard } from "./dashboard/mod.ts";
 import { refusal } from "./errors.ts";
 import { httpMetrics, metricsRoute } from "./metrics/mod.ts";
+import { clientAddress } from "./request_context.ts";
+import { addressKey } from "./throttle.ts";
 import type { Observability } from "./observability.ts";
 
 const log = getLogger(["http"]);
@@ -51,6 +54,18 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   const { config, observability, db } = parts;
   const adminToken = await adminTokenFor(config);
   let closing = false;
+  const proxies = new Set(config.http.trustedProxies);
+  // The dashboard is behind the admin token: with the admin routes off, it is off too.
+  const dashboard = adminToken === undefined ? undefined : createDashboard({
+    adminToken,
+    report: () => observability.liveReport(),
+    history: () => observability.pool.history(),
+    onWarning: (listener) => observability.pool.onWarning(listener),
+    clientKey: (c) => addressKey(clientAddress(c, proxies)),
+  });
+  if (dashboard) {
+    observability.addReportSection("dashboard", () => ({ openStreams: dashboard.openStreams() }));
+  }
   const app = createApp({
     corsOrigins: config.http.corsOrigins,
     accessLog: config.log.access,
@@ -66,7 +81,11 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
       pingDb: (timeoutMs) => pingWithin(db, timeoutMs),
       connectionsReport: () => observability.connectionsReport(),
     },
-    routes: [metricsRoute(observability.metrics, { token: config.http.metricsToken }), ...parts.routes],
+    routes: [
+      metricsRoute(observability.metrics, { token: config.http.metricsToken }),
+      ...(dashboard ? [dashboard.routes] : []),
+      ...parts.routes,
+    ],
   });
   // Deno's server.shutdown() ends the body stream of a request still uploading (the handler then reads a
   // truncated body, 400, or a closed resource, 500), so the requests in flight finish before it is called.
@@ -98,6 +117,8 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   }, handler);
   const shutdown = async (waitUntil = Number.POSITIVE_INFINITY) => {
     closing = true;
+    // Open dashboard streams never end by themselves: they are ended first, so the shutdown never waits on them.
+    dashboard?.closeStreams();
     await settledBy([...inFlight], waitUntil);
     if (inFlight.size > 0) {
       log.warn("{count} request(s) still in flight at the deadline", { count: inFlight.size });

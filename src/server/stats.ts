@@ -5,11 +5,30 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Concepts, PlatformStats, UserStats } from "../concepts/mod.ts";
+import {
+  ACTIONS_CHANGING_USER_STATS,
+  type Concepts,
+  type PlatformStats,
+  type UserStats,
+} from "../concepts/mod.ts";
 import { requireUser, type UserEnv } from "./auth.ts";
 import { LRUCache } from "lru-cache";
 import type { Registry } from "prom-client";
-import { Counter } from "prom-client";
+import { Counter, Gauge } from "prom-client";
+import type { ActionDone } from "./concepts/routes.ts";
+import { z } from "zod";
+
+/** The answer of `GET /api/stats`; the route shapes its answer through it and the API document shows it. */
+export const StatsAnswer = z.object({
+  user: z.object({
+    entries: z.int(),
+    currentStreak: z.int().describe("Consecutive local days with an entry, ending today or yesterday."),
+    callsCompleted: z.int(),
+    callsFailed: z.int(),
+    lastEntryDate: z.string().nullable().describe("The local date (YYYY-MM-DD) of the newest entry."),
+  }),
+  platform: z.object({ users: z.int(), entries: z.int(), callsCompleted: z.int() }),
+}).meta({ id: "Stats" });
 
 /** Where the figures come from: one query per person, one for the platform. */
 export interface StatsQueries {
@@ -71,6 +90,16 @@ export class StatsCache {
         labelNames: ["cache", "result"],
         registers: [options.registry],
       });
+      const counts = this.#counts;
+      new Gauge({
+        name: "zien_stats_cache_hit_ratio",
+        help: "Stats cache hits over all lookups since start, 0..1 (0 before the first lookup).",
+        registers: [options.registry],
+        collect() {
+          const lookups = counts.hits + counts.misses;
+          this.set(lookups === 0 ? 0 : counts.hits / lookups);
+        },
+      });
     }
   }
 
@@ -89,10 +118,25 @@ export class StatsCache {
     this.#users.delete(user);
   }
 
-  /** Hits and misses since start, for the health output. */
-  stats(): { hits: number; misses: number; cachedUsers: number } {
-    return { ...this.#counts, cachedUsers: this.#users.size };
+  /** Hits and misses since start, for the health output and the dashboard. */
+  stats(): { hits: number; misses: number; hitRate: number | null; cachedUsers: number } {
+    const lookups = this.#counts.hits + this.#counts.misses;
+    return {
+      ...this.#counts,
+      hitRate: lookups === 0 ? null : this.#counts.hits / lookups,
+      cachedUsers: this.#users.size,
+    };
   }
+
+  /**
+   * The concept routes' `onAction`: forgets a person's figures only after an action that changes them
+   * (`ACTIONS_CHANGING_USER_STATS`); reads and unrelated writes keep the cache.
+   */
+  readonly afterAction = (done: ActionDone): void => {
+    if (done.user && ACTIONS_CHANGING_USER_STATS.has(`${done.concept}.${done.action}`)) {
+      this.invalidate(done.user);
+    }
+  };
 
   async #lookup<V extends object>(
     cache: "user" | "platform",
@@ -116,7 +160,7 @@ export function statsRoutes(stats: StatsCache, concepts: Pick<Concepts, "userAut
   const app = new Hono<UserEnv>();
   app.get("/api/stats", requireUser(concepts.userAuth), async (c) => {
     const [mine, platform] = await Promise.all([stats.forUser(c.get("user")), stats.platform()]);
-    return c.json({ user: mine, platform });
+    return c.json(StatsAnswer.parse({ user: mine, platform }));
   });
   return app;
 }

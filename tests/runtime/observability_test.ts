@@ -64,6 +64,8 @@ Deno.test("health, the admin report and /metrics", async (t) => {
       assert.deepEqual(Object.keys(report.stats).sort(), [
         "batchWriters",
         "budget",
+        "commands",
+        "dashboard",
         "pool",
         "server",
         "stats",
@@ -126,6 +128,7 @@ Deno.test("health, the admin report and /metrics", async (t) => {
           'zien_batch_buffered_events{writer="usage_events"}',
           "zien_batch_flush_duration_seconds",
           "zien_stats_cache_requests_total",
+          "zien_stats_cache_hit_ratio",
         ]
       ) assert.ok(text.includes(name), `missing ${name}`);
       const checked = await promtoolCheck(text);

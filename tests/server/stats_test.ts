@@ -56,21 +56,38 @@ Deno.test("the stats cache: a hit, an invalidation after a new entry, an expiry"
     assert.equal(first.entries, 1);
     assert.equal(first.currentStreak, 1);
     assert.equal(first.lastEntryDate, new Date().toISOString().slice(0, 10));
-    assert.deepEqual(cache.stats(), { hits: 0, misses: 1, cachedUsers: 1 });
+    assert.deepEqual(cache.stats(), { hits: 0, misses: 1, hitRate: 0, cachedUsers: 1 });
 
     assert.deepEqual(await cache.forUser(user), first, "a hit returns the cached figures");
     assert.equal(userQueries, 1);
     assert.equal(cache.stats().hits, 1);
+    assert.equal(cache.stats().hitRate, 0.5);
+
+    for (const read of ["_getEntries", "_getEntry", "_getEntryForDate"]) {
+      cache.afterAction({ concept: "JournalEntry", action: read, user });
+    }
+    cache.afterAction({ concept: "JournalPrompt", action: "addPrompt", user });
+    cache.afterAction({ concept: "ReflectionSession", action: "startSession", user });
+    await cache.forUser(user);
+    assert.equal(userQueries, 1, "reads and writes that change no figure keep the cache");
 
     await writeEntry();
     assert.equal((await cache.forUser(user)).entries, 1, "stale until invalidated");
-    cache.invalidate(user);
-    assert.equal((await cache.forUser(user)).entries, 2, "a new entry is seen after invalidation");
+    cache.afterAction({ concept: "ReflectionSession", action: "completeSession", user });
+    assert.equal((await cache.forUser(user)).entries, 2, "a new entry is seen after completeSession");
     assert.equal(userQueries, 2);
+    for (const action of ["JournalEntry.deleteEntry", "Profile.setProfile"]) {
+      const [concept, name] = action.split(".");
+      cache.afterAction({ concept, action: name, user });
+      assert.equal(cache.stats().cachedUsers, 0, `${action} drops the person's figures`);
+      await cache.forUser(user);
+    }
+    cache.afterAction({ concept: "Profile", action: "setProfile" });
+    assert.equal(cache.stats().cachedUsers, 1, "an action without a person drops nothing");
 
     clock.ms += 5 * 60_000 + 1;
     await cache.forUser(user);
-    assert.equal(userQueries, 3, "an expired entry is queried again");
+    assert.equal(userQueries, 5, "an expired entry is queried again");
 
     const platform = await cache.platform();
     assert.deepEqual(platform, { users: 1, entries: 2, callsCompleted: 0 });
@@ -79,7 +96,7 @@ Deno.test("the stats cache: a hit, an invalidation after a new entry, an expiry"
 
     const [a, b] = await Promise.all([cache.forUser("nobody"), cache.forUser("nobody")]);
     assert.deepEqual(a, b);
-    assert.equal(userQueries, 4, "concurrent misses share one query");
+    assert.equal(userQueries, 6, "concurrent misses share one query");
   } finally {
     await client.close();
     await devdb.stop();

@@ -1,92 +1,119 @@
 /**
- * The OpenAPI 3.1 document of the concept API, generated from the registry and its zod schemas, so the
- * document and the validation can never disagree.
+ * The OpenAPI 3.1 document of the whole HTTP API, made from the zod schemas that validate the requests and
+ * shape the answers, so the document and the behaviour cannot disagree: the concept actions from the
+ * registry and `responses.ts`, the other routes from `openapi_routes.ts`.
  *
  * @module
  */
-import { z } from "zod";
 import type { ActionSpec } from "./registry.ts";
 import { MAX_BODY_BYTES } from "./body.ts";
+import { responseSchema } from "./responses.ts";
+import { ErrorBody, otherRoutes } from "./openapi_routes.ts";
+import { type JsonObject, SchemaComponents } from "./openapi_schema.ts";
 
-type JsonObject = Record<string, unknown>;
-
-const errorSchema = {
-  type: "object",
-  required: ["error"],
-  properties: {
-    error: { type: "string", description: "A sentence saying what was wrong." },
-    requestId: { type: "string", description: "The X-Request-Id of the request, for the logs." },
-    issues: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["field", "message"],
-        properties: { field: { type: "string" }, message: { type: "string" } },
-      },
-    },
-  },
+const ERRORS: Record<number, string> = {
+  400: "Malformed JSON, a field name starting with '$' or containing '.', a schema violation (naming each " +
+    "field), or a domain rule the input breaks.",
+  401: "No token, or a token that is unknown, revoked or expired (for login: a wrong username or password).",
+  404: "No such route (or not for this method), an unknown concept or action, or a thing that is not yours.",
+  405: "A method other than POST.",
+  409: "A domain conflict, with a sentence that says why.",
+  413: `A body over ${MAX_BODY_BYTES} bytes.`,
+  415: "A body that is not JSON.",
+  429: "Too many attempts (failed logins for one username); see Retry-After.",
+  500: "Something unexpected; the answer carries only the request id, the log has the rest.",
+  503: "The database is busy or unreachable; retry after Retry-After seconds.",
 };
 
-const errorRef = { content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
-const error = (description: string) => ({ description, ...errorRef });
+const errors = (codes: number[]): JsonObject =>
+  Object.fromEntries(codes.map((code) => [code, { $ref: `#/components/responses/E${code}` }]));
 
-function inputSchema(spec: ActionSpec): JsonObject {
-  const schema = z.toJSONSchema(spec.input, { io: "input", unrepresentable: "any" }) as JsonObject;
-  delete schema.$schema;
-  return schema;
-}
+const CONCEPT_ERRORS = [400, 401, 404, 405, 409, 413, 415, 429, 500, 503];
 
-function operation(spec: ActionSpec): JsonObject {
+function operation(spec: ActionSpec, schemas: SchemaComponents): JsonObject {
   const isQuery = spec.action.startsWith("_");
-  const responses: JsonObject = {
-    200: {
-      description: isQuery ? "The results, as an array." : "The action's result.",
-      content: { "application/json": { schema: { type: isQuery ? "array" : "object" } } },
-    },
-    400: error(
-      "Malformed JSON, a field name starting with '$' or containing '.', a schema violation (naming each field), or a domain rule the input breaks.",
-    ),
-    404: error("Unknown concept or action, or the thing named is not yours."),
-    405: error("A method other than POST."),
-    413: error(`A body over ${MAX_BODY_BYTES} bytes.`),
-    415: error("A body that is not JSON."),
-    409: error("A domain conflict, with a sentence that says why."),
-  };
-  if (spec.auth) responses[401] = error("No token, or a token that is unknown, revoked or expired.");
-  if (spec.concept === "UserAuth" && spec.action === "login") {
-    responses[401] = error("Wrong username or password.");
-    responses[429] = error("Too many failed logins for this username; see Retry-After.");
-  }
   return {
     operationId: `${spec.concept}.${spec.action}`,
     summary: spec.summary,
     tags: [spec.concept],
     security: spec.auth ? [{ bearer: [] }] : [],
-    requestBody: { required: true, content: { "application/json": { schema: inputSchema(spec) } } },
-    responses,
+    requestBody: {
+      required: true,
+      content: { "application/json": { schema: schemas.convert(spec.input, "input") } },
+    },
+    responses: {
+      200: {
+        description: isQuery ? "The results, as an array." : "The action's result.",
+        content: {
+          "application/json": {
+            schema: schemas.convert(responseSchema(spec.concept, spec.action), "output"),
+          },
+        },
+      },
+      ...errors(spec.auth ? CONCEPT_ERRORS : CONCEPT_ERRORS.filter((code) => code !== 401 || isLogin(spec))),
+    },
   };
 }
 
-/** The OpenAPI 3.1 document for `actions`. */
+const isLogin = (spec: ActionSpec) => spec.concept === "UserAuth" && spec.action === "login";
+
+const TAGS: Record<string, string> = {
+  UserAuth: "Accounts and bearer tokens.",
+  Profile: "The person's phone number, name, time zone and call preferences.",
+  JournalPrompt: "The questions a reflection asks, in order.",
+  CallWindow: "When the person may be called.",
+  ReflectionSession: "Answering the prompts, by phone or by text.",
+  CallScheduler: "The calls that run phone reflections.",
+  JournalEntry: "The entries completed reflections make.",
+  Stats: "A person's figures and the platform totals.",
+  Analytics: "Product analytics events.",
+  Health: "Liveness and readiness, for load balancers and orchestrators.",
+  Admin: "The operator's view (admin token): the connections report and the dashboard.",
+  Metrics: "Prometheus metrics.",
+  Webhooks: "Callbacks from the telephony provider.",
+  Docs: "This document and its reference page.",
+};
+
+/** The OpenAPI 3.1 document for `actions` and every other route of the app. */
 export function buildOpenApi(actions: readonly ActionSpec[]): JsonObject {
+  const schemas = new SchemaComponents();
   const paths: JsonObject = {};
-  for (const spec of actions) paths[`/api/${spec.concept}/${spec.action}`] = { post: operation(spec) };
+  for (const spec of actions) {
+    paths[`/api/${spec.concept}/${spec.action}`] = { post: operation(spec, schemas) };
+  }
+  Object.assign(paths, otherRoutes(schemas, errors));
+  const errorSchema = schemas.convert(ErrorBody, "output");
+  const responses = Object.fromEntries(
+    Object.entries(ERRORS).map(([code, description]) => [
+      `E${code}`,
+      { description, content: { "application/json": { schema: errorSchema } } },
+    ]),
+  );
   return {
     openapi: "3.1.0",
     info: {
-      title: "Zien concept API",
+      title: "Zien API",
       version: "1.0.0",
       description:
-        "Each action is POST /api/{Concept}/{action} with one JSON object; queries start with '_' " +
-        "and return arrays. Actions that belong to a person take them from Authorization: Bearer <token>.",
+        "Each concept action is `POST /api/{Concept}/{action}` with one JSON object; queries start with '_' " +
+        "and return arrays. Actions that belong to a person take them from `Authorization: Bearer <token>`. " +
+        "Every JSON refusal has the one Error shape.",
+      license: { name: "Proprietary", identifier: "LicenseRef-Zien-Proprietary" },
     },
-    tags: [...new Set(actions.map((a) => a.concept))].map((name) => ({ name })),
+    servers: [{ url: "/", description: "The server that serves this document." }],
+    tags: [...new Set(Object.values(paths).flatMap((p) => Object.values(p as JsonObject)))]
+      .flatMap((op) => (op as { tags: string[] }).tags)
+      .filter((name, i, all) => all.indexOf(name) === i)
+      .map((name) => ({ name, description: TAGS[name] ?? name })),
     paths,
     components: {
       securitySchemes: {
         bearer: { type: "http", scheme: "bearer", description: "The token from UserAuth/login." },
+        admin: { type: "http", scheme: "bearer", description: "The server's ADMIN_TOKEN." },
+        metrics: { type: "http", scheme: "bearer", description: "The server's METRICS_TOKEN, when set." },
       },
-      schemas: { Error: errorSchema },
+      schemas: schemas.schemas,
+      responses,
     },
   };
 }

@@ -14,6 +14,8 @@ import { clientAddress, type RequestVariables } from "../request_context.ts";
 import { accountThrottles, addressKey, type AddressLimits } from "../throttle.ts";
 import { checkContentType, MAX_BODY_BYTES, readJson, refuseOperatorKeys, validate } from "./body.ts";
 import { buildOpenApi } from "./openapi.ts";
+import { docsRoutes } from "./docs.ts";
+import { responseSchema } from "./responses.ts";
 import { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
 
 // `user` and `sessionToken` are set only on the actions behind `requireUser` (those with `spec.auth`).
@@ -63,6 +65,7 @@ function runAction(
   address: (c: Context) => string,
 ): Handler<Env> {
   const { concepts, onAction } = options;
+  const answer = responseSchema(spec.concept, spec.action);
   return async (c) => {
     const body = await readJson(c);
     refuseOperatorKeys(body);
@@ -74,7 +77,8 @@ function runAction(
     const run = () => spec.run(concepts, input, caller, address(c));
     const result = spec.action.startsWith("_") ? await retryRead(run) : await run();
     onAction?.({ concept: spec.concept, action: spec.action, user: caller?.user });
-    return c.json(result as object);
+    // Shaped by the schema the API document shows: nothing unpromised leaves, dates become ISO strings.
+    return c.json(answer.parse(result) as object);
   };
 }
 
@@ -104,6 +108,7 @@ export function conceptRoutes(options: ConceptRoutesOptions): Hono<Env> {
     "UserAuth/login": throttles.login,
   };
   app.get("/api/openapi.json", (c) => c.json(document));
+  app.route("/", docsRoutes());
   for (const spec of ACTIONS) {
     const path = `${spec.concept}/${spec.action}`;
     const guard = spec.auth ? person : guards[path] ?? open;
