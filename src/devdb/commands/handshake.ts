@@ -8,8 +8,8 @@ import { CommandError } from "../errors.ts";
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE } from "../wire/protocol.ts";
 import type { CommandContext, CommandHandler } from "./context.ts";
 
-/** The MongoDB version this server answers as (wire version 21). */
-export const SERVER_VERSION = "7.0.0";
+/** The MongoDB version this server answers as (wire version 25), the one Atlas M0 runs. */
+export const SERVER_VERSION = "8.0.0";
 
 function hello({ body, connection, name }: CommandContext): Document {
   const client = body.client as Document | undefined;
@@ -28,7 +28,7 @@ function hello({ body, connection, name }: CommandContext): Document {
     logicalSessionTimeoutMinutes: 30,
     connectionId: connection.id,
     minWireVersion: 0,
-    maxWireVersion: 21,
+    maxWireVersion: 25,
     readOnly: false,
     ok: 1,
   };
@@ -38,7 +38,7 @@ function buildInfo(): Document {
   return {
     version: SERVER_VERSION,
     gitVersion: "devdb",
-    versionArray: [7, 0, 0, 0],
+    versionArray: [8, 0, 0, 0],
     bits: 64,
     debug: false,
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
@@ -52,7 +52,7 @@ function buildInfo(): Document {
 }
 
 const PARAMETERS: Document = {
-  featureCompatibilityVersion: { version: "7.0" },
+  featureCompatibilityVersion: { version: "8.0" },
   authenticationMechanisms: [],
   maxBSONDepth: 100,
   transactionLifetimeLimitSeconds: 60,
