@@ -8,6 +8,7 @@ import { Query } from "mingo";
 import { CommandError } from "../errors.ts";
 import { findDocuments, withMingo } from "../storage/query.ts";
 import { applyUpdate, upsertDocument } from "../storage/update.ts";
+import { checkUpdate } from "../storage/update_checks.ts";
 import { collectionName, type CommandContext, type CommandHandler, optionalDocument } from "./context.ts";
 
 function project(doc: Document | null, fields: Document | undefined): Document | null {
@@ -38,6 +39,7 @@ async function findAndModify(context: CommandContext): Promise<Document> {
     );
   }
 
+  if (!remove) checkUpdate(update, body.arrayFilters);
   const collection = remove ? server.catalog.get(db, name) : server.catalog.ensure(db, name);
   const [matched] = findDocuments(collection, { filter, sort: optionalDocument(body, "sort"), limit: 1 });
   let reply: Document;

@@ -9,6 +9,7 @@ import type { Collection } from "../storage/collection.ts";
 import { cloneValue } from "../storage/clone.ts";
 import { findDocuments } from "../storage/query.ts";
 import { applyUpdate, isOperatorUpdate, upsertDocument, withIdFirst } from "../storage/update.ts";
+import { checkUpdate } from "../storage/update_checks.ts";
 import { collectionName, type CommandContext, type CommandHandler } from "./context.ts";
 
 /** A per-statement error in a write reply. */
@@ -78,6 +79,7 @@ function updateOne(collection: Collection, statement: Document, index: number, r
   if (multi === true && !Array.isArray(update) && !isOperatorUpdate(update)) {
     throw new CommandError("FailedToParse", "multi update is not supported for replacement-style update");
   }
+  checkUpdate(update, arrayFilters);
   const matched = findDocuments(collection, { filter, sort: statement.sort, limit: multi === true ? 0 : 1 });
   if (matched.length === 0 && upsert === true) {
     const doc = upsertDocument(filter, update, { arrayFilters });

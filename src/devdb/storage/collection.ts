@@ -146,46 +146,38 @@ export class Collection {
     if (log) this.#sink({ o: "di", db: this.db, c: this.name, name });
   }
 
-  /** The documents a filter may match, narrowed by `_id` or a single-field index when it can be. */
-  candidates(filter: Document | undefined): Candidates {
+  /**
+   * The documents a filter may match, narrowed by `_id` or by the index whose equality (or first-field `$in`)
+   * prefix leaves the fewest. Under a collation strings match beyond their canonical keys, so nothing narrows.
+   */
+  candidates(filter: Document | undefined, collated = false): Candidates {
     if (!filter) return { docs: this.#docs.values(), exact: true };
     const fields = Object.keys(filter);
-    const onlyOne = fields.length === 1;
-    for (const field of fields) {
-      const values = inValues(filter[field]);
-      if (values) {
-        const docs = this.#lookupEach(field, values);
-        if (docs) return { docs, exact: false };
-      }
-      const value = equalityValue(filter[field]);
-      if (value === NO_EQUALITY) continue;
-      const exact = onlyOne && isPlainValue(filter[field]);
-      if (field === "_id") {
+    if (collated) return { docs: this.#docs.values(), exact: fields.length === 0 };
+    const id = filter._id;
+    if (id !== undefined) {
+      const values = inValues(id);
+      if (values) return { docs: this.#byIds(new Set(values.map(canonicalKey))), exact: false };
+      const value = equalityValue(id);
+      if (value !== NO_EQUALITY) {
         const doc = this.#docs.get(canonicalKey(value));
-        return { docs: doc ? [doc] : [], exact };
-      }
-      for (const index of this.#indexes.values()) {
-        if (!index.answersEqualityOn(field)) continue;
-        const ids = index.lookup(canonicalKey(value));
-        const docs: Document[] = [];
-        for (const id of ids ?? []) docs.push(this.#docs.get(id)!);
-        return { docs, exact };
+        return { docs: doc ? [doc] : [], exact: fields.length === 1 && isPlainValue(id) };
       }
     }
+    let best: { ids: Set<string>; exact: boolean } | undefined;
+    for (const index of this.#indexes.values()) {
+      if (!index.narrows) continue;
+      const ids = prefixLookup(index, filter);
+      if (ids && (!best || ids.size < best.ids.size)) {
+        const exact = fields.length === 1 && index.fields.length === 1 && isPlainValue(filter[fields[0]]);
+        best = { ids, exact };
+      }
+    }
+    if (best) return { docs: this.#byIds(best.ids), exact: best.exact };
     return { docs: this.#docs.values(), exact: fields.length === 0 };
   }
 
-  // `{ f: { $in: [...] } }` on `_id` or an indexed field: one lookup per value instead of a scan. Returns
-  // undefined when no index answers equality on the field.
-  #lookupEach(field: string, values: unknown[]): Document[] | undefined {
-    const ids = new Set<string>();
-    if (field === "_id") {
-      for (const value of values) ids.add(canonicalKey(value));
-    } else {
-      const index = [...this.#indexes.values()].find((i) => i.answersEqualityOn(field));
-      if (!index) return undefined;
-      for (const value of values) for (const id of index.lookup(canonicalKey(value)) ?? []) ids.add(id);
-    }
+  #byIds(ids: Iterable<string>): Document[] {
     const docs: Document[] = [];
     for (const id of ids) {
       const doc = this.#docs.get(id);
@@ -226,6 +218,28 @@ function inValues(condition: unknown): unknown[] | undefined {
   const keys = Object.keys(condition);
   if (keys.length !== 1 || keys[0] !== "$in" || !Array.isArray(condition.$in)) return undefined;
   return condition.$in.every(isIndexableScalar) ? condition.$in : undefined;
+}
+
+// The ids an index's longest equality prefix in `filter` selects (its first field may be an `$in`), or
+// undefined when the filter constrains not even its first field by equality.
+function prefixLookup(index: SecondaryIndex, filter: Document): Set<string> | undefined {
+  let heads: string[][] = [];
+  const first = filter[index.fields[0]];
+  const values = first === undefined ? undefined : inValues(first);
+  if (values) heads = values.map((value) => [canonicalKey(value)]);
+  else {
+    const value = first === undefined ? NO_EQUALITY : equalityValue(first);
+    if (value === NO_EQUALITY) return undefined;
+    heads = [[canonicalKey(value)]];
+  }
+  for (const field of index.fields.slice(1)) {
+    const value = filter[field] === undefined ? NO_EQUALITY : equalityValue(filter[field]);
+    if (value === NO_EQUALITY) break;
+    for (const head of heads) head.push(canonicalKey(value));
+  }
+  const ids = new Set<string>();
+  for (const head of heads) for (const id of index.lookupPrefix(head) ?? []) ids.add(id);
+  return ids;
 }
 
 function isPlainValue(condition: unknown): boolean {

@@ -4,33 +4,48 @@
  * @module
  */
 import type { Document } from "bson";
-import { Query } from "mingo";
 import { CommandError } from "../errors.ts";
 import type { Collection } from "./collection.ts";
+import { type MatchOptions, Query } from "./mingo_context.ts";
+import { checkHint } from "./hint.ts";
 
 /** What a find, count, delete or update selects. */
-export interface Selection {
+export interface Selection extends MatchOptions {
   filter?: Document;
   sort?: Document;
   projection?: Document;
   skip?: number;
   limit?: number;
+  /** An index name or key pattern the command names; BadValue when the collection has no such index. */
+  hint?: unknown;
 }
 
-/** Runs a mingo call, turning its errors into BadValue replies. */
+/** Runs a mingo call, turning its errors into mongod's codes (BadValue for most). */
 export function withMingo<T>(run: () => T): T {
   try {
     return run();
   } catch (error) {
     if (error instanceof CommandError) throw error;
-    throw new CommandError("BadValue", (error as Error).message);
+    const message = (error as Error).message ?? String(error);
+    const variable = /^Use of undefined variable: (.*)$/.exec(message);
+    if (variable) throw new CommandError("Location17276", `Use of undefined variable: ${variable[1]}`);
+    if (/unknown query operator \$text/.test(message)) {
+      throw new CommandError(
+        "IndexNotFound",
+        "text index required for $text query (the devdb has no text indexes)",
+      );
+    }
+    throw new CommandError("BadValue", message);
   }
 }
 
 /** The matching documents, sorted, skipped, limited and projected. Stored objects come back unless projected. */
 export function findDocuments(collection: Collection | undefined, selection: Selection): Document[] {
   if (!collection) return [];
-  const { docs, exact } = collection.candidates(selection.filter);
+  checkHint(collection, selection.hint);
+  const collation = selection.collation ?? collection.options.collation as Document | undefined;
+  const match: MatchOptions = { collation, variables: selection.variables };
+  const { docs, exact } = collection.candidates(selection.filter, collation !== undefined);
   const skip = selection.skip ?? 0;
   const limit = selection.limit ? Math.abs(selection.limit) : Infinity;
   const sort = usableSort(selection.sort);
@@ -39,7 +54,7 @@ export function findDocuments(collection: Collection | undefined, selection: Sel
     : undefined;
   if (exact && !sort && !projection) return take(docs, skip, limit);
   return withMingo(() => {
-    const query = new Query(selection.filter ?? {}, {});
+    const query = new Query(selection.filter ?? {}, match);
     if (!sort && !projection) return take(filtered(docs, query), skip, limit);
     let cursor = query.find<Document>(Array.isArray(docs) ? docs : [...docs], projection);
     if (sort) cursor = cursor.sort(sort);
@@ -47,10 +62,10 @@ export function findDocuments(collection: Collection | undefined, selection: Sel
   });
 }
 
-/** Whether a stored document matches a filter. */
-export function matches(filter: Document | undefined, doc: Document): boolean {
+/** Whether a document matches a filter. */
+export function matches(filter: Document | undefined, doc: Document, match: MatchOptions = {}): boolean {
   if (!filter || Object.keys(filter).length === 0) return true;
-  return withMingo(() => new Query(filter, {}).test(doc));
+  return withMingo(() => new Query(filter, match).test(doc));
 }
 
 function* filtered(docs: Iterable<Document>, query: Query): Generator<Document> {

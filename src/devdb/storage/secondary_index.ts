@@ -37,12 +37,16 @@ export class SecondaryIndex {
   readonly #paths: string[][];
   readonly #partial?: Query;
   readonly #entries = new Map<string, Set<string>>();
+  // For a compound index, `#prefixes[k - 1]` holds the keys of its first k fields (k < fields.length), so
+  // that equality on a prefix is one lookup too.
+  readonly #prefixes: Map<string, Set<string>>[];
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
     this.#paths = this.fields.map((field) => field.split("."));
     if (spec.partialFilterExpression) this.#partial = new Query(spec.partialFilterExpression, {});
+    this.#prefixes = this.fields.slice(1).map(() => new Map());
   }
 
   /** Whether two documents may not share a key. */
@@ -69,7 +73,7 @@ export class SecondaryIndex {
     const seen = new Set<string>();
     const keys: IndexKey[] = [];
     for (const values of tuples) {
-      const key = values.length === 1 ? canonicalKey(values[0]) : values.map(canonicalKey).join("\u0000|");
+      const key = compoundKey(values.map(canonicalKey));
       if (!seen.has(key)) {
         seen.add(key);
         keys.push({ key, values: values.map((value) => value === undefined ? null : value) });
@@ -89,20 +93,21 @@ export class SecondaryIndex {
 
   /** Records that document `id` holds `keys`. */
   add(id: string, keys: IndexKey[]): void {
-    for (const { key } of keys) {
-      const holders = this.#entries.get(key);
-      if (holders) holders.add(id);
-      else this.#entries.set(key, new Set([id]));
+    for (const { key, values } of keys) {
+      addTo(this.#entries, key, id);
+      for (let k = 1; k <= this.#prefixes.length; k++) {
+        addTo(this.#prefixes[k - 1], compoundKey(values.slice(0, k).map(canonicalKey)), id);
+      }
     }
   }
 
   /** Forgets that document `id` holds `keys`. */
   remove(id: string, keys: IndexKey[]): void {
-    for (const { key } of keys) {
-      const holders = this.#entries.get(key);
-      if (!holders) continue;
-      holders.delete(id);
-      if (holders.size === 0) this.#entries.delete(key);
+    for (const { key, values } of keys) {
+      removeFrom(this.#entries, key, id);
+      for (let k = 1; k <= this.#prefixes.length; k++) {
+        removeFrom(this.#prefixes[k - 1], compoundKey(values.slice(0, k).map(canonicalKey)), id);
+      }
     }
   }
 
@@ -111,10 +116,44 @@ export class SecondaryIndex {
     return this.#entries.get(key);
   }
 
+  /**
+   * The `_id` keys of the documents whose first `canonicalKeys.length` index fields hold these values, or
+   * undefined when none do.
+   */
+  lookupPrefix(canonicalKeys: string[]): ReadonlySet<string> | undefined {
+    const key = compoundKey(canonicalKeys);
+    return canonicalKeys.length === this.fields.length
+      ? this.#entries.get(key)
+      : this.#prefixes[canonicalKeys.length - 1]?.get(key);
+  }
+
+  /** Whether queries may narrow through this index: no partial filter, ordered or hashed keys. */
+  get narrows(): boolean {
+    if (this.#partial) return false;
+    return Object.values(this.spec.key).every((d) =>
+      d === 1 || d === -1 || (d === "hashed" && this.fields.length === 1)
+    );
+  }
+
   /** Whether a query may use `lookup` to answer equality on `field`. */
   answersEqualityOn(field: string): boolean {
-    if (this.fields.length !== 1 || this.fields[0] !== field || this.#partial) return false;
-    const direction = this.spec.key[field];
-    return direction === 1 || direction === -1 || direction === "hashed";
+    return this.fields.length === 1 && this.fields[0] === field && this.narrows;
   }
+}
+
+function compoundKey(parts: string[]): string {
+  return parts.length === 1 ? parts[0] : parts.join("\u0000|");
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, id: string): void {
+  const holders = map.get(key);
+  if (holders) holders.add(id);
+  else map.set(key, new Set([id]));
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, id: string): void {
+  const holders = map.get(key);
+  if (!holders) return;
+  holders.delete(id);
+  if (holders.size === 0) map.delete(key);
 }

@@ -10,6 +10,7 @@ import { CommandError } from "../errors.ts";
 import { cloneValue } from "./clone.ts";
 import { canonicalKey, isPlainObject } from "./keys.ts";
 import { withMingo } from "./query.ts";
+import { checkOperands } from "./update_checks.ts";
 
 const OPERATORS = new Set([
   "$addToSet",
@@ -90,6 +91,7 @@ type OperatorName = keyof typeof updateOperators;
 // a few µs. Only the positional `$` (which needs the query) and `$rename` (whose targets need joint
 // validation) go through `update()`.
 function applyOperators(doc: Document, modifier: Document, options: UpdateOptions): boolean {
+  checkOperands(doc, modifier);
   const needsQuery = "$rename" in modifier ||
     Object.values(modifier).some((fields) => Object.keys(fields).some((path) => /(^|\.)\$(\.|$)/.test(path)));
   if (needsQuery) {
