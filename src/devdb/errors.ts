@@ -10,6 +10,7 @@ export const ErrorCode = {
   BadValue: 2,
   FailedToParse: 9,
   TypeMismatch: 14,
+  DollarPrefixedFieldName: 52,
   ConflictingUpdateOperators: 40,
   IllegalOperation: 20,
   NamespaceNotFound: 26,

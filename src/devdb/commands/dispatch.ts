@@ -5,6 +5,7 @@
  */
 import type { Document } from "bson";
 import { CommandError } from "../errors.ts";
+import { checkCommandFields } from "./allowed_fields.ts";
 import { devdbLogger } from "../log.ts";
 import { OpCode, type Request } from "../wire/protocol.ts";
 import type { CommandContext, CommandHandler, ConnectionInfo, ServerState } from "./context.ts";
@@ -69,6 +70,7 @@ export async function executeCommand(
   const name = Object.keys(request.body)[0];
   try {
     const handler = check(request, name);
+    checkCommandFields(name, request.body);
     if (name === "find") server.opcounters.query++;
     else if (name === "getMore") server.opcounters.getmore++;
     else if (!OWN_COUNTER.has(name)) server.opcounters.command++;

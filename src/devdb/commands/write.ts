@@ -10,7 +10,13 @@ import { cloneValue } from "../storage/clone.ts";
 import { findDocuments } from "../storage/query.ts";
 import { applyUpdate, isOperatorUpdate, upsertDocument, withIdFirst } from "../storage/update.ts";
 import { checkUpdate } from "../storage/update_checks.ts";
-import { collectionName, type CommandContext, type CommandHandler } from "./context.ts";
+import {
+  collectionName,
+  type CommandContext,
+  type CommandHandler,
+  matchOptions,
+  optionalDocument,
+} from "./context.ts";
 
 /** A per-statement error in a write reply. */
 interface WriteError {
@@ -71,7 +77,13 @@ async function insert(context: CommandContext): Promise<Document> {
   return withErrors({ n }, errors);
 }
 
-function updateOne(collection: Collection, statement: Document, index: number, result: Document): void {
+function updateOne(
+  collection: Collection,
+  statement: Document,
+  index: number,
+  result: Document,
+  variables: Document | undefined,
+): void {
   const { q: filter, u: update, upsert, multi, arrayFilters } = statement;
   if (update === null || typeof update !== "object") {
     throw new CommandError("FailedToParse", "BSON field 'update.updates.u' is missing but a required field");
@@ -80,22 +92,32 @@ function updateOne(collection: Collection, statement: Document, index: number, r
     throw new CommandError("FailedToParse", "multi update is not supported for replacement-style update");
   }
   checkUpdate(update, arrayFilters);
-  const matched = findDocuments(collection, { filter, sort: statement.sort, limit: multi === true ? 0 : 1 });
+  const matched = findDocuments(collection, {
+    filter,
+    sort: statement.sort,
+    limit: multi === true ? 0 : 1,
+    ...statementMatch(statement, variables),
+  });
   if (matched.length === 0 && upsert === true) {
-    const doc = upsertDocument(filter, update, { arrayFilters });
+    const doc = upsertDocument(filter, update, { arrayFilters, variables });
     collection.insert(doc);
     result.n++;
     (result.upserted ??= []).push({ index, _id: doc._id });
     return;
   }
   for (const doc of matched) {
-    const next = applyUpdate(doc, update, { arrayFilters, filter });
+    const next = applyUpdate(doc, update, { arrayFilters, filter, variables });
     result.n++;
     if (next) {
       collection.replace(doc, next);
       result.nModified++;
     }
   }
+}
+
+// The collation and hint of one statement, and the command's `let` variables.
+function statementMatch(statement: Document, variables: Document | undefined): Document {
+  return { ...matchOptions(statement), ...(variables ? { variables } : {}) };
 }
 
 async function update(context: CommandContext): Promise<Document> {
@@ -105,7 +127,7 @@ async function update(context: CommandContext): Promise<Document> {
   const result: Document = { n: 0, nModified: 0 };
   const errors = eachStatement(updates, body.ordered !== false, (statement, index) => {
     server.opcounters.update++;
-    updateOne(collection, statement, index, result);
+    updateOne(collection, statement, index, result, optionalDocument(body, "let"));
   });
   await server.durable();
   return withErrors(result, errors);
@@ -120,7 +142,8 @@ async function remove(context: CommandContext): Promise<Document> {
     server.opcounters.delete++;
     if (!collection) return;
     const limit = statement.limit === 1 ? 1 : 0;
-    for (const doc of findDocuments(collection, { filter: statement.q, limit })) {
+    const match = statementMatch(statement, optionalDocument(body, "let"));
+    for (const doc of findDocuments(collection, { filter: statement.q, limit, ...match })) {
       collection.remove(doc);
       n++;
     }

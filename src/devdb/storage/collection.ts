@@ -76,6 +76,7 @@ export class Collection {
 
   /** Stores a new document (which must have an `_id`); throws DuplicateKey on any unique index. */
   insert(doc: Document, log = true): void {
+    if (log) checkId(doc._id);
     const id = canonicalKey(doc._id);
     if (this.#docs.has(id)) throw duplicateKeyError(this.namespace, "_id_", { _id: 1 }, [doc._id]);
     const keys = this.#checkUnique(doc, id);
@@ -198,6 +199,29 @@ export class Collection {
     }
     return keys;
   }
+}
+
+// mongod refuses an `_id` that is an array or a regex, or that holds a `$`-prefixed field at any depth.
+function checkId(id: unknown): void {
+  if (Array.isArray(id)) throw new CommandError("BadValue", "can't use an array for _id");
+  if (id instanceof RegExp) throw new CommandError("BadValue", "can't use a regex for _id");
+  const dollar = dollarField(id);
+  if (dollar) {
+    throw new CommandError(
+      "DollarPrefixedFieldName",
+      `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`,
+    );
+  }
+}
+
+function dollarField(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return undefined;
+  for (const [field, inner] of Object.entries(value)) {
+    if (field.startsWith("$")) return field;
+    const nested = dollarField(inner);
+    if (nested) return nested;
+  }
+  return undefined;
 }
 
 const NO_EQUALITY = Symbol("no equality");

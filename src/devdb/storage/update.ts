@@ -4,7 +4,8 @@
  * @module
  */
 import { type Document, ObjectId } from "bson";
-import { aggregate, update as mingoUpdate } from "mingo";
+import { update as mingoUpdate } from "mingo";
+import { Aggregator } from "./mingo_context.ts";
 import * as updateOperators from "mingo/operators/update";
 import { CommandError } from "../errors.ts";
 import { cloneValue } from "./clone.ts";
@@ -37,6 +38,8 @@ export interface UpdateOptions {
   filter?: Document;
   /** True when the update builds an upserted document (so `$setOnInsert` applies). */
   inserting?: boolean;
+  /** The command's `let` variables, for pipeline updates. */
+  variables?: Document;
 }
 
 /** Whether an update document is an operator update (as opposed to a replacement). */
@@ -54,7 +57,10 @@ export function applyUpdate(
 ): Document | undefined {
   let next: Document;
   if (Array.isArray(update)) {
-    next = withMingo(() => aggregate([cloneValue(doc)], update)[0] as Document);
+    const stages = update;
+    next = withMingo(() =>
+      new Aggregator(stages, { variables: options.variables }).run([cloneValue(doc)])[0] as Document
+    );
     if (next._id === undefined && doc._id !== undefined) next = { _id: doc._id, ...next };
     if (canonicalKey(next) === canonicalKey(doc)) return undefined;
   } else if (isOperatorUpdate(update)) {
