@@ -11,6 +11,7 @@ import { canonicalKey } from "../storage/keys.ts";
 import { withMingo } from "../storage/query.ts";
 import type { IndexSpec } from "../storage/secondary_index.ts";
 import { indexSpecOf } from "./index_specs.ts";
+import { collMod, createOptions } from "./collection_options.ts";
 import {
   collectionName,
   type CommandContext,
@@ -20,14 +21,9 @@ import {
   optionalDocument,
 } from "./context.ts";
 
-const COMMAND_FIELDS = new Set(["$db", "lsid", "$clusterTime", "$readPreference", "writeConcern", "comment"]);
-
 async function create(context: CommandContext): Promise<Document> {
   const { server, db, body } = context;
-  const options: Document = {};
-  for (const [field, value] of Object.entries(body)) {
-    if (field !== "create" && !COMMAND_FIELDS.has(field)) options[field] = value;
-  }
+  const options = createOptions(body);
   server.catalog.create(db, collectionName(context), options);
   await server.durable();
   return { ok: 1 };
@@ -247,6 +243,11 @@ function collStats(context: CommandContext): Document {
 /** Namespace and index commands, by name. */
 export const ddlCommands: Record<string, CommandHandler> = {
   create,
+  collMod: async (context) => {
+    const reply = collMod(context);
+    await context.server.durable();
+    return reply;
+  },
   drop,
   dropDatabase,
   listCollections,

@@ -9,6 +9,7 @@ import { CommandError } from "../errors.ts";
 import { findDocuments, withMingo } from "../storage/query.ts";
 import { applyUpdate, upsertDocument } from "../storage/update.ts";
 import { checkUpdate } from "../storage/update_checks.ts";
+import { checkValidation } from "../storage/validation.ts";
 import {
   collectionName,
   type CommandContext,
@@ -60,11 +61,15 @@ async function findAndModify(context: CommandContext): Promise<Document> {
     reply = { lastErrorObject: { n: matched ? 1 : 0 }, value: project(matched ?? null, fields), ok: 1 };
   } else if (matched) {
     const next = applyUpdate(matched, update!, { arrayFilters: body.arrayFilters, filter, ...match });
-    if (next) collection!.replace(matched, next);
+    if (next) {
+      if (body.bypassDocumentValidation !== true) checkValidation(collection!.options, next, matched);
+      collection!.replace(matched, next);
+    }
     const value = body.new === true ? next ?? matched : matched;
     reply = { lastErrorObject: { n: 1, updatedExisting: true }, value: project(value, fields), ok: 1 };
   } else if (body.upsert === true) {
     const doc = upsertDocument(filter, update!, { arrayFilters: body.arrayFilters, ...match });
+    if (body.bypassDocumentValidation !== true) checkValidation(collection!.options, doc);
     collection!.insert(doc);
     reply = {
       lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },

@@ -10,6 +10,7 @@ import { cloneValue } from "../storage/clone.ts";
 import { findDocuments } from "../storage/query.ts";
 import { applyUpdate, isOperatorUpdate, upsertDocument, withIdFirst } from "../storage/update.ts";
 import { checkUpdate } from "../storage/update_checks.ts";
+import { checkValidation } from "../storage/validation.ts";
 import {
   collectionName,
   type CommandContext,
@@ -68,9 +69,12 @@ async function insert(context: CommandContext): Promise<Document> {
   const collection = server.catalog.ensure(db, collectionName(context));
   let n = 0;
   server.opcounters.insert += docs.length;
+  const bypass = body.bypassDocumentValidation === true;
   const errors = eachStatement(docs, body.ordered !== false, (doc) => {
-    const stored = withIdFirst(cloneValue(doc));
-    collection.insert(stored._id === undefined ? { _id: new ObjectId(), ...stored } : stored);
+    const copy = withIdFirst(cloneValue(doc));
+    const stored = copy._id === undefined ? { _id: new ObjectId(), ...copy } : copy;
+    if (!bypass) checkValidation(collection.options, stored);
+    collection.insert(stored);
     n++;
   });
   await server.durable();
@@ -83,6 +87,7 @@ function updateOne(
   index: number,
   result: Document,
   variables: Document | undefined,
+  bypass: boolean,
 ): void {
   const { q: filter, u: update, upsert, multi, arrayFilters } = statement;
   if (update === null || typeof update !== "object") {
@@ -100,6 +105,7 @@ function updateOne(
   });
   if (matched.length === 0 && upsert === true) {
     const doc = upsertDocument(filter, update, { arrayFilters, variables });
+    if (!bypass) checkValidation(collection.options, doc);
     collection.insert(doc);
     result.n++;
     (result.upserted ??= []).push({ index, _id: doc._id });
@@ -109,6 +115,7 @@ function updateOne(
     const next = applyUpdate(doc, update, { arrayFilters, filter, variables });
     result.n++;
     if (next) {
+      if (!bypass) checkValidation(collection.options, next, doc);
       collection.replace(doc, next);
       result.nModified++;
     }
@@ -127,7 +134,14 @@ async function update(context: CommandContext): Promise<Document> {
   const result: Document = { n: 0, nModified: 0 };
   const errors = eachStatement(updates, body.ordered !== false, (statement, index) => {
     server.opcounters.update++;
-    updateOne(collection, statement, index, result, optionalDocument(body, "let"));
+    updateOne(
+      collection,
+      statement,
+      index,
+      result,
+      optionalDocument(body, "let"),
+      body.bypassDocumentValidation === true,
+    );
   });
   await server.durable();
   return withErrors(result, errors);

@@ -29,8 +29,7 @@ export class Collection {
   readonly db: string;
   /** The collection name. */
   readonly name: string;
-  /** The options it was created with. */
-  readonly options: Document;
+  #options: Document;
   /** A stable identity for listCollections. */
   readonly uuid = crypto.randomUUID();
   readonly #docs = new Map<string, Document>();
@@ -40,8 +39,19 @@ export class Collection {
   constructor(db: string, name: string, options: Document, sink: ChangeSink) {
     this.db = db;
     this.name = name;
-    this.options = options;
+    this.#options = options;
     this.#sink = sink;
+  }
+
+  /** Its options: those it was created with, as collMod changed them since. */
+  get options(): Document {
+    return this.#options;
+  }
+
+  /** Replaces its options (collMod). */
+  setOptions(options: Document, log = true): void {
+    this.#options = options;
+    if (log) this.#sink({ o: "cm", db: this.db, c: this.name, opts: options });
   }
 
   /** `db.collection`. */

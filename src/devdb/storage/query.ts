@@ -29,7 +29,7 @@ export function withMingo<T>(run: () => T): T {
     const message = (error as Error).message ?? String(error);
     const variable = /^Use of undefined variable: (.*)$/.exec(message);
     if (variable) throw new CommandError("Location17276", `Use of undefined variable: ${variable[1]}`);
-    if (/unknown query operator \$text/.test(message)) {
+    if (/operator:? \$text\b/.test(message)) {
       throw new CommandError(
         "IndexNotFound",
         "text index required for $text query (the devdb has no text indexes)",
