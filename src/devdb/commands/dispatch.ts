@@ -10,6 +10,7 @@ import { devdbLogger } from "../log.ts";
 import { OpCode, type Request } from "../wire/protocol.ts";
 import type { CommandContext, CommandHandler, ConnectionInfo, ServerState } from "./context.ts";
 import { ddlCommands } from "./ddl.ts";
+import { explainCommands } from "./explain.ts";
 import { findAndModifyCommands } from "./find_and_modify.ts";
 import { handshakeCommands } from "./handshake.ts";
 import { readCommands } from "./read.ts";
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   ...writeCommands,
   ...findAndModifyCommands,
   ...ddlCommands,
+  ...explainCommands,
 };
 
 // The commands mongod still accepts over OP_QUERY; anything else there is "UnsupportedOpQueryCommand".

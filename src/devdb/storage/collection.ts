@@ -21,6 +21,8 @@ export const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: "_id_" };
 export interface Candidates {
   docs: Iterable<Document>;
   exact: boolean;
+  /** The indexes that chose them (`_id_` for the `_id` index), none for a collection scan. */
+  indexes: string[];
 }
 
 /** One collection's documents and indexes. */
@@ -162,30 +164,57 @@ export class Collection {
    * prefix leaves the fewest. Under a collation strings match beyond their canonical keys, so nothing narrows.
    */
   candidates(filter: Document | undefined, collated = false): Candidates {
-    if (!filter) return { docs: this.#docs.values(), exact: true };
+    if (!filter) return { docs: this.#docs.values(), exact: true, indexes: [] };
     const fields = Object.keys(filter);
-    if (collated) return { docs: this.#docs.values(), exact: fields.length === 0 };
+    if (collated) return { docs: this.#docs.values(), exact: fields.length === 0, indexes: [] };
     const id = filter._id;
     if (id !== undefined) {
       const values = inValues(id);
-      if (values) return { docs: this.#byIds(new Set(values.map(canonicalKey))), exact: false };
+      if (values) {
+        return {
+          docs: this.#byIds(new Set(values.map(canonicalKey))),
+          exact: fields.length === 1,
+          indexes: ["_id_"],
+        };
+      }
       const value = equalityValue(id);
       if (value !== NO_EQUALITY) {
         const doc = this.#docs.get(canonicalKey(value));
-        return { docs: doc ? [doc] : [], exact: fields.length === 1 && isPlainValue(id) };
+        return { docs: doc ? [doc] : [], exact: fields.length === 1 && isPlainValue(id), indexes: ["_id_"] };
       }
     }
-    let best: { ids: Set<string>; exact: boolean } | undefined;
+    const best = this.#narrowest(filter);
+    if (best) return { docs: this.#byIds(best.ids), exact: best.exact, indexes: best.indexes };
+    return { docs: this.#docs.values(), exact: fields.length === 0, indexes: [] };
+  }
+
+  // The smallest set of ids an index selects for `filter`, or for each branch of a top-level `$or` (all of
+  // them must narrow, or the scan is needed anyway).
+  #narrowest(filter: Document): { ids: Set<string>; exact: boolean; indexes: string[] } | undefined {
+    const fields = Object.keys(filter);
+    let best: { ids: Set<string>; exact: boolean; indexes: string[] } | undefined;
     for (const index of this.#indexes.values()) {
-      if (!index.narrows) continue;
+      if (!index.narrowsFor(filter)) continue;
       const ids = prefixLookup(index, filter);
       if (ids && (!best || ids.size < best.ids.size)) {
-        const exact = fields.length === 1 && index.fields.length === 1 && isPlainValue(filter[fields[0]]);
-        best = { ids, exact };
+        const exact = fields.length === 1 && index.fields.length === 1 &&
+          (isPlainValue(filter[fields[0]]) || inValues(filter[fields[0]]) !== undefined);
+        best = { ids, exact, indexes: [index.spec.name] };
       }
     }
-    if (best) return { docs: this.#byIds(best.ids), exact: best.exact };
-    return { docs: this.#docs.values(), exact: fields.length === 0 };
+    if (!best && fields.length === 1 && Array.isArray(filter.$or) && filter.$or.length > 0) {
+      const ids = new Set<string>();
+      const indexes = new Set<string>();
+      for (const branch of filter.$or) {
+        if (!isPlainObject(branch)) return undefined;
+        const narrowed = branch._id !== undefined ? undefined : this.#narrowest(branch);
+        if (!narrowed) return undefined;
+        for (const id of narrowed.ids) ids.add(id);
+        for (const name of narrowed.indexes) indexes.add(name);
+      }
+      best = { ids, exact: false, indexes: [...indexes] };
+    }
+    return best;
   }
 
   #byIds(ids: Iterable<string>): Document[] {

@@ -20,6 +20,7 @@ import type { CollationSpec, Options } from "mingo/types";
 import { compare, ensureArray, flatten, isEqual, isRegExp, resolve, typeOf } from "mingo/util";
 import { CommandError } from "../errors.ts";
 import { jsonSchemaValidator } from "./json_schema.ts";
+import { canonicalKey, isIndexableScalar } from "./keys.ts";
 
 /** What a command adds to matching: its collation and its `let` variables. */
 export interface MatchOptions {
@@ -85,6 +86,33 @@ function inList(lhs: unknown, rhs: unknown, collator: Intl.Collator | undefined,
     values.some((v) => typeof v === "string" && patterns.some((re) => re.test(v)));
 }
 
+// `$in` over many scalars (a page of ids, say) tests each document against a Set of canonical keys instead
+// of every candidate in turn; canonical keys equal exactly where `same` does without a collation.
+function inOperator(negate: boolean) {
+  const general = operator(inList, negate);
+  return (selector: string, value: unknown, options: Options) => {
+    if (
+      !Array.isArray(value) || value.length < 8 || collatorOf(options.collation) ||
+      !value.every(isIndexableScalar)
+    ) {
+      return general(selector, value, options);
+    }
+    const keys = new Set(value.map(canonicalKey));
+    const resolveOptions = { unwrapArray: true };
+    return (doc: Document) => {
+      const lhs = resolve(doc, selector, resolveOptions);
+      let found = false;
+      if (Array.isArray(lhs)) {
+        found = keys.has(canonicalKey(lhs)) || lhs.some((v) => keys.has(canonicalKey(v))) ||
+          flatten(lhs, selector.split(".").length - 1 || 1).some((v) => keys.has(canonicalKey(v)));
+      } else if (lhs !== undefined && lhs !== null) {
+        found = keys.has(canonicalKey(lhs));
+      }
+      return negate ? !found : found;
+    };
+  };
+}
+
 const ranged = (test: (order: number) => boolean): Predicate => (lhs, rhs, collator) => {
   for (const value of ensureArray(lhs)) {
     const result = order(value, rhs, collator);
@@ -140,8 +168,8 @@ function operator(predicate: Predicate, negate = false) {
 const comparison = {
   $eq: operator(eq),
   $ne: operator(eq, true),
-  $in: operator(inList),
-  $nin: operator(inList, true),
+  $in: inOperator(false),
+  $nin: inOperator(true),
   $gt: operator(ranged((n) => n > 0)),
   $gte: operator(ranged((n) => n >= 0)),
   $lt: operator(ranged((n) => n < 0)),

@@ -18,6 +18,16 @@ export interface Selection extends MatchOptions {
   limit?: number;
   /** An index name or key pattern the command names; BadValue when the collection has no such index. */
   hint?: unknown;
+  /** Filled in with how the documents were found (for explain). */
+  stats?: ExecutionStats;
+}
+
+/** How a selection found its documents. */
+export interface ExecutionStats {
+  /** The indexes used; none for a collection scan. */
+  indexes: string[];
+  /** Documents the index or scan handed on to matching. */
+  examined: number;
 }
 
 /** Runs a mingo call, turning its errors into mongod's codes (BadValue for most). */
@@ -45,7 +55,11 @@ export function findDocuments(collection: Collection | undefined, selection: Sel
   checkHint(collection, selection.hint);
   const collation = selection.collation ?? collection.options.collation as Document | undefined;
   const match: MatchOptions = { collation, variables: selection.variables };
-  const { docs, exact } = collection.candidates(selection.filter, collation !== undefined);
+  const { docs, exact, indexes } = collection.candidates(selection.filter, collation !== undefined);
+  if (selection.stats) {
+    selection.stats.indexes = indexes;
+    selection.stats.examined = Array.isArray(docs) ? docs.length : collection.size;
+  }
   const skip = selection.skip ?? 0;
   const limit = selection.limit ? Math.abs(selection.limit) : Infinity;
   const sort = usableSort(selection.sort);

@@ -5,7 +5,7 @@
  */
 import type { Document } from "bson";
 import { Query } from "mingo";
-import { canonicalKey, valuesAtPath } from "./keys.ts";
+import { canonicalKey, isIndexableScalar, isPlainObject, valuesAtPath } from "./keys.ts";
 
 /** An index as `listIndexes` shows it and the log stores it. */
 export interface IndexSpec {
@@ -127,18 +127,40 @@ export class SecondaryIndex {
       : this.#prefixes[canonicalKeys.length - 1]?.get(key);
   }
 
-  /** Whether queries may narrow through this index: no partial filter, ordered or hashed keys. */
-  get narrows(): boolean {
-    if (this.#partial) return false;
-    return Object.values(this.spec.key).every((d) =>
-      d === 1 || d === -1 || (d === "hashed" && this.fields.length === 1)
-    );
+  /**
+   * Whether `filter` may narrow through this index: ordered or hashed keys, and a partial filter (if any)
+   * that the filter implies (each of its conditions repeated, or `$exists: true` on a field the filter
+   * constrains to non-null scalars), as mongod requires before it uses a partial index.
+   */
+  narrowsFor(filter: Document): boolean {
+    const orderedKeys = Object.values(this.spec.key)
+      .every((d) => d === 1 || d === -1 || (d === "hashed" && this.fields.length === 1));
+    if (!orderedKeys) return false;
+    const partial = this.spec.partialFilterExpression;
+    if (!partial) return true;
+    return Object.entries(partial).every(([field, condition]) => {
+      if (field.startsWith("$")) return false;
+      const given = filter[field];
+      if (given === undefined) return false;
+      if (canonicalKey(given) === canonicalKey(condition)) return true;
+      if (
+        !isPlainObject(condition) || Object.keys(condition).join() !== "$exists" || condition.$exists !== true
+      ) {
+        return false;
+      }
+      return scalarsOf(given)?.every(isIndexableScalar) ?? false;
+    });
   }
+}
 
-  /** Whether a query may use `lookup` to answer equality on `field`. */
-  answersEqualityOn(field: string): boolean {
-    return this.fields.length === 1 && this.fields[0] === field && this.narrows;
-  }
+// The values an equality or `$in` condition accepts, or undefined for any other condition.
+function scalarsOf(condition: unknown): unknown[] | undefined {
+  if (!isPlainObject(condition)) return [condition];
+  const keys = Object.keys(condition);
+  if (keys.length !== 1) return undefined;
+  if (keys[0] === "$eq") return [condition.$eq];
+  if (keys[0] === "$in" && Array.isArray(condition.$in)) return condition.$in;
+  return undefined;
 }
 
 function compoundKey(parts: string[]): string {
