@@ -80,3 +80,39 @@ Deno.test("narrowed reads agree with scans after updates and deletes move docume
     assert.deepEqual(found, reference);
     assert.equal(await slots.countDocuments({ user: "u4", day: 4 }), 0);
   }));
+
+Deno.test("ranges and sorts scan an index in order, ties in record order, as mongod's plans do", () =>
+  withDevDb(async ({ db }) => {
+    const slots = db.collection<AnyDoc>("slots");
+    await slots.insertMany(seed);
+    await slots.createIndex({ user: 1, day: 1, start: 1 }, { name: "user_day_start" });
+    await slots.createIndex({ day: 1, start: -1 }, { name: "day_start" });
+    const order = (a: (typeof seed)[number], b: (typeof seed)[number]) =>
+      a.day - b.day || (a.start < b.start ? 1 : a.start > b.start ? -1 : 0) || a._id - b._id;
+
+    const ranged = { user: { $gte: "u40" } };
+    const inRange = expected((d) => d.user >= "u40");
+    assert.deepEqual((await slots.find(ranged).sort({ _id: 1 }).toArray()).map((d) => d._id), inRange);
+    assert.deepEqual(await planOf(db, ranged), { indexes: ["user_day_start"], examined: inRange.length });
+
+    const sorted = await slots.find({ day: 3 }).sort({ start: -1 }).toArray();
+    assert.deepEqual(sorted.map((d) => d._id), seed.filter((d) => d.day === 3).sort(order).map((d) => d._id));
+    const explained = await slots.find({ day: 3 }).sort({ start: -1 }).explain("executionStats");
+    assert.equal(explained.queryPlanner.winningPlan.inputStage.indexName, "day_start");
+
+    const reversed = await slots.find({}).sort({ day: -1, start: 1 }).limit(7).toArray();
+    assert.deepEqual(
+      reversed.map((d) => d._id),
+      [...seed].sort(order).reverse().slice(0, 7).map((d) => d._id),
+    );
+    const window = await slots.find({ day: 2, start: { $gt: "05:00", $lte: "09:00" } }).sort({ start: 1 })
+      .toArray();
+    // A backward scan meets ties backwards too (mongod's record-id order, reversed).
+    const inWindow = seed.filter((d) => d.day === 2 && d.start > "05:00" && d.start <= "09:00")
+      .sort(order).reverse();
+    assert.deepEqual(window.map((d) => d._id), inWindow.map((d) => d._id));
+
+    // A later write lands in index order too.
+    await slots.insertOne({ _id: 5_000, user: "u0", day: 3, start: "99:99" });
+    assert.equal((await slots.find({ day: 3 }).sort({ start: -1 }).limit(1).toArray())[0]._id, 5_000);
+  }));

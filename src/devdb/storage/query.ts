@@ -55,21 +55,29 @@ export function findDocuments(collection: Collection | undefined, selection: Sel
   checkHint(collection, selection.hint);
   const collation = selection.collation ?? collection.options.collation as Document | undefined;
   const match: MatchOptions = { collation, variables: selection.variables };
-  const { docs, exact, indexes } = collection.candidates(selection.filter, collation !== undefined);
+  const sort = usableSort(selection.sort);
+  const { docs, exact, indexes, sorted } = collection.candidates(
+    selection.filter,
+    collation !== undefined,
+    sort,
+  );
   if (selection.stats) {
     selection.stats.indexes = indexes;
     selection.stats.examined = Array.isArray(docs) ? docs.length : collection.size;
   }
   const skip = selection.skip ?? 0;
   const limit = selection.limit ? Math.abs(selection.limit) : Infinity;
-  const sort = usableSort(selection.sort);
   const projection = selection.projection && Object.keys(selection.projection).length
     ? selection.projection
     : undefined;
-  if (exact && !sort && !projection) return take(docs, skip, limit);
+  const unsorted = !sort || sorted === true;
+  if (exact && unsorted && !projection) return take(docs, skip, limit);
   return withMingo(() => {
     const query = new Query(selection.filter ?? {}, match);
-    if (!sort && !projection) return take(filtered(docs, query), skip, limit);
+    if (unsorted) {
+      const taken = exact ? take(docs, skip, limit) : take(filtered(docs, query), skip, limit);
+      return projection ? new Query({}, match).find<Document>(taken, projection).all() : taken;
+    }
     let cursor = query.find<Document>(Array.isArray(docs) ? docs : [...docs], projection);
     if (sort) cursor = cursor.sort(sort);
     return take(cursor.all(), skip, limit);

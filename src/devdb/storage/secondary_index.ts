@@ -6,6 +6,7 @@
 import type { Document } from "bson";
 import { Query } from "mingo";
 import { canonicalKey, isIndexableScalar, isPlainObject, valuesAtPath } from "./keys.ts";
+import { type OrderedEntry, OrderedKeys } from "./ordered_keys.ts";
 
 /** An index as `listIndexes` shows it and the log stores it. */
 export interface IndexSpec {
@@ -40,6 +41,8 @@ export class SecondaryIndex {
   // For a compound index, `#prefixes[k - 1]` holds the keys of its first k fields (k < fields.length), so
   // that equality on a prefix is one lookup too.
   readonly #prefixes: Map<string, Set<string>>[];
+  #order?: OrderedKeys;
+  #multikey = false;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
@@ -91,9 +94,11 @@ export class SecondaryIndex {
     return undefined;
   }
 
-  /** Records that document `id` holds `keys`. */
-  add(id: string, keys: IndexKey[]): void {
+  /** Records that document `id` (inserted as number `seq`) holds `keys`. */
+  add(id: string, keys: IndexKey[], seq: number): void {
+    if (keys.length > 1) this.#multikey = true;
     for (const { key, values } of keys) {
+      this.#order?.add({ values, id, seq });
       addTo(this.#entries, key, id);
       for (let k = 1; k <= this.#prefixes.length; k++) {
         addTo(this.#prefixes[k - 1], compoundKey(values.slice(0, k).map(canonicalKey)), id);
@@ -101,14 +106,26 @@ export class SecondaryIndex {
     }
   }
 
-  /** Forgets that document `id` holds `keys`. */
-  remove(id: string, keys: IndexKey[]): void {
+  /** Forgets that document `id` (inserted as number `seq`) holds `keys`. */
+  remove(id: string, keys: IndexKey[], seq: number): void {
     for (const { key, values } of keys) {
+      this.#order?.remove({ values, id, seq });
       removeFrom(this.#entries, key, id);
       for (let k = 1; k <= this.#prefixes.length; k++) {
         removeFrom(this.#prefixes[k - 1], compoundKey(values.slice(0, k).map(canonicalKey)), id);
       }
     }
+  }
+
+  /** Whether some document contributed more than one key (an array in an indexed field). */
+  get multikey(): boolean {
+    return this.#multikey;
+  }
+
+  /** The keys in index order, built from `entries` on first use and kept up to date after. */
+  ordered(entries: () => OrderedEntry[]): OrderedKeys {
+    this.#order ??= new OrderedKeys(Object.values(this.spec.key).map((d) => d === -1 ? -1 : 1), entries());
+    return this.#order;
   }
 
   /** The `_id` keys of the documents holding a single-field key, or undefined when none do. */
