@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Decimal128, Long, MongoServerError } from "mongodb";
-import { type AnyDoc, withDevDb } from "./harness.ts";
+import { type AnyDoc, tempDataDir, withDevDb } from "./harness.ts";
 
 async function failure(call: Promise<unknown>): Promise<MongoServerError> {
   const error = await call.then(() => undefined, (e) => e);
@@ -160,3 +160,26 @@ Deno.test("an undefined variable is Location17276; let variables reach find, agg
     assert.equal((await coll.deleteOne(filter, { let: let_ })).deletedCount, 1);
     assert.deepEqual(ids(await coll.find().toArray()), [1]);
   }));
+
+Deno.test("a validator and a TTL changed by collMod survive a restart on the same dataDir", async () => {
+  const dataDir = await tempDataDir();
+  try {
+    await withDevDb(async ({ db }) => {
+      await db.createCollection("kept", { validator: { a: { $gt: 0 } } });
+      await db.collection("kept").createIndex({ at: 1 }, { expireAfterSeconds: 60, name: "ttl" });
+      await db.command({
+        collMod: "kept",
+        validator: { a: { $gt: 10 } },
+        index: { name: "ttl", expireAfterSeconds: 7 },
+      });
+    }, { dataDir });
+    await withDevDb(async ({ db }) => {
+      const kept = db.collection<AnyDoc>("kept");
+      assert.equal((await failure(kept.insertOne({ _id: 1, a: 5 }))).code, 121);
+      await kept.insertOne({ _id: 2, a: 11 });
+      assert.equal((await kept.indexes()).find((i) => i.name === "ttl")!.expireAfterSeconds, 7);
+    }, { dataDir });
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
