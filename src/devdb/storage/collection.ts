@@ -215,8 +215,10 @@ export class Collection {
     const best = this.#narrowest(filter);
     const entries = (index: SecondaryIndex) => this.#entriesOf(index);
     // Index order saves the sort, worth a somewhat larger candidate set than the narrowest lookup's.
-    const sorted = sort ? orderedPlan(this.#indexes.values(), filter, sort, entries) : undefined;
-    if (sorted && (!best || sorted.ids.size <= 2 * best.ids.size)) {
+    const sorted = sort
+      ? orderedPlan(this.#indexes.values(), filter, sort, entries, best ? 2 * best.ids.size : Infinity)
+      : undefined;
+    if (sorted) {
       return {
         docs: this.#byIds(sorted.ids),
         exact: fields.length === 0,
@@ -224,8 +226,14 @@ export class Collection {
         sorted: true,
       };
     }
-    const ranged = orderedPlan(this.#indexes.values(), filter, undefined, entries);
-    if (ranged && (!best || ranged.ids.size < best.ids.size)) {
+    const ranged = orderedPlan(
+      this.#indexes.values(),
+      filter,
+      undefined,
+      entries,
+      best ? best.ids.size - 1 : Infinity,
+    );
+    if (ranged) {
       return { docs: this.#byIds(ranged.ids), exact: false, indexes: ranged.indexes };
     }
     if (best) return { docs: this.#byIds(best.ids), exact: best.exact, indexes: best.indexes };

@@ -86,13 +86,14 @@ export interface OrderedPlan {
 /**
  * The ordered scan of the index that serves `filter` best: with `sort`, one whose order (after the filter's
  * equality prefix) is the sort's or its reverse, its entries then in sort order; without, one with a range
- * on the field after the equality prefix. Undefined when no index can.
+ * on the field after the equality prefix. Undefined when no index can with at most `maxSize` index keys.
  */
 export function orderedPlan(
   indexes: Iterable<SecondaryIndex>,
   filter: Document,
   sort: Record<string, 1 | -1> | undefined,
   entries: (index: SecondaryIndex) => OrderedEntry[],
+  maxSize = Infinity,
 ): OrderedPlan | undefined {
   let best: OrderedPlan | undefined;
   for (const index of indexes) {
@@ -110,7 +111,11 @@ export function orderedPlan(
     if (sort ? direction === undefined : !range) continue;
     // A sparse index lacks the documents without the field: it can serve only filters that need the field.
     if (index.spec.sparse === true && prefix.length === 0 && !range) continue;
-    const scanned = index.ordered(() => entries(index)).scan(prefix, range, direction === -1);
+    const order = index.ordered(() => entries(index));
+    const [start, end] = order.bounds(prefix, range);
+    // Counted before anything is copied: a plan larger than the alternative is not worth materializing.
+    if (end - start > Math.min(maxSize, best?.ids.size ?? Infinity)) continue;
+    const scanned = order.scan(prefix, range, direction === -1);
     const ids = new Set<string>();
     for (const entry of scanned) ids.add(entry.id);
     if (!best || ids.size < best.ids.size) {

@@ -72,6 +72,13 @@ export class OrderedKeys {
    * (`reverse` for the opposite). Values of other types inside the bounds come too: matching sorts them out.
    */
   scan(prefix: unknown[], range: Range | undefined, reverse: boolean): OrderedEntry[] {
+    const [start, end] = this.bounds(prefix, range);
+    const found = this.#entries.slice(start, end);
+    return reverse ? found.reverse() : found;
+  }
+
+  /** The positions `scan` would return the entries between (end excluded): two binary searches. */
+  bounds(prefix: unknown[], range: Range | undefined): [number, number] {
     const field = prefix.length;
     const direction = this.#directions[field] ?? 1;
     const prefixOrder = (e: OrderedEntry) => {
@@ -103,7 +110,6 @@ export class OrderedKeys {
       const c = prefixOrder(e);
       return c > 0 || (c === 0 && range !== undefined && afterEnd(e));
     });
-    const found = this.#entries.slice(start, Math.max(start, end));
-    return reverse ? found.reverse() : found;
+    return [start, Math.max(start, end)];
   }
 }
