@@ -32,6 +32,7 @@ Deno.test("a collation of strength 2 matches, sorts and counts case-insensitivel
     const folded = await db.createCollection<AnyDoc>("folded", { collation });
     await folded.insertMany([{ _id: 1, n: "x" }, { _id: 2, n: "X" }]);
     assert.equal(await folded.countDocuments({ n: "x" }), 2);
+    assert.equal((await failure(folded.createIndex({ n: 1 }, { unique: true }))).code, 67);
   }));
 
 Deno.test("a $jsonSchema validator refuses with DocumentValidationFailure (121), per level and action", () =>

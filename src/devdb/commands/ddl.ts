@@ -107,6 +107,13 @@ async function createIndexes(context: CommandContext): Promise<Document> {
   const name = collectionName(context);
   if (!Array.isArray(body.indexes)) throw new CommandError("TypeMismatch", "'indexes' must be an array");
   const specs = (body.indexes as Document[]).map(indexSpecOf);
+  // Such an index would inherit the collection's collation, and its uniqueness would fold cases.
+  if (server.catalog.get(db, name)?.options.collation && specs.some((spec) => spec.unique === true)) {
+    throw new CommandError(
+      "CannotCreateIndex",
+      "unique indexes on a collection with a default collation are not supported by the devdb (embedded server)",
+    );
+  }
   const createdCollectionAutomatically = !server.catalog.get(db, name);
   const collection = server.catalog.ensure(db, name);
   const numIndexesBefore = collection.indexSpecs().length;
