@@ -66,6 +66,39 @@ Deno.test("a $jsonSchema validator refuses with DocumentValidationFailure (121),
     await db.command({ collMod: "people", validationAction: "warn" });
     await people.insertOne({ _id: 4 });
     assert.equal(await people.countDocuments(), 3);
+    const shapes = await db.createCollection<AnyDoc>("shapes", {
+      validator: {
+        $jsonSchema: {
+          bsonType: "object",
+          additionalProperties: false,
+          properties: {
+            _id: { bsonType: "int" },
+            kind: { enum: ["circle", "square"] },
+            code: { bsonType: "string", pattern: "^[A-Z]{2}$" },
+            sizes: { bsonType: "array", items: { bsonType: "number", minimum: 1 }, uniqueItems: true },
+            at: { anyOf: [{ bsonType: "date" }, { bsonType: "null" }] },
+          },
+        },
+      },
+    });
+    await shapes.insertOne({ _id: 1, kind: "circle", code: "AB", sizes: [1, 2.5], at: new Date() });
+    for (
+      const doc of [
+        { _id: 2, kind: "oval" },
+        { _id: 3, code: "abc" },
+        { _id: 4, sizes: [1, 1] },
+        {
+          _id: 5,
+          sizes: [0],
+        },
+        { _id: 6, extra: true },
+        { _id: 7, at: "today" },
+        { _id: "8" },
+      ]
+    ) {
+      assert.equal((await failure(shapes.insertOne(doc as AnyDoc))).code, 121, JSON.stringify(doc));
+    }
+    assert.equal(await shapes.countDocuments(), 1);
     const bad = await failure(db.createCollection("bad", { validator: { $jsonSchema: { frob: 1 } } }));
     assert.equal(bad.code, 9);
     assert.match(bad.message, /Unknown \$jsonSchema keyword: frob/);

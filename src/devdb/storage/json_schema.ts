@@ -140,135 +140,153 @@ function schemaList(keyword: string, value: unknown): Check[] {
   return value.map((item) => compile(schemaArg(keyword, item)));
 }
 
-// Each keyword applies only to values of its own type, as in JSON Schema: `minLength` passes a number.
-function keywordCheck(keyword: string, arg: unknown, schema: Document): Check | undefined {
-  switch (keyword) {
-    case "title":
-    case "description":
-      return undefined;
-    case "bsonType": {
-      const names = typeNames(keyword, arg, (name) => BSON_TYPES.has(name));
-      return (v) => {
-        const t = bsonTypeOf(v);
-        return names.some((name) => name === t || (name === "number" && NUMBER_TYPES.has(t)));
-      };
-    }
-    case "type": {
-      const names = typeNames(keyword, arg, (name) => name in JSON_TYPES);
-      return (v) => names.some((name) => JSON_TYPES[name](bsonTypeOf(v)));
-    }
-    case "enum": {
-      if (!Array.isArray(arg) || arg.length === 0) {
-        fail("$jsonSchema keyword 'enum' must be a non-empty array");
-      }
-      const allowed = new Set(arg.map(canonicalKey));
-      return (v) => allowed.has(canonicalKey(v));
-    }
-    case "minimum":
-    case "maximum": {
-      const bound = numberArg(keyword, arg);
-      const exclusive = schema[keyword === "minimum" ? "exclusiveMinimum" : "exclusiveMaximum"] === true;
-      return (v) => {
-        const n = asNumber(v);
-        if (n === undefined) return true;
-        if (keyword === "minimum") return exclusive ? n > bound : n >= bound;
-        return exclusive ? n < bound : n <= bound;
-      };
-    }
-    case "exclusiveMinimum":
-    case "exclusiveMaximum":
-      if (typeof arg !== "boolean") fail(`$jsonSchema keyword '${keyword}' must be a boolean`);
-      return undefined;
-    case "multipleOf": {
-      const divisor = numberArg(keyword, arg);
-      return (v) => asNumber(v) === undefined || asNumber(v)! % divisor === 0;
-    }
-    case "minLength":
-    case "maxLength": {
-      const bound = numberArg(keyword, arg);
-      const ok = keyword === "minLength" ? (n: number) => n >= bound : (n: number) => n <= bound;
-      return (v) => typeof v !== "string" || ok([...v].length);
-    }
-    case "pattern": {
-      if (typeof arg !== "string") fail("$jsonSchema keyword 'pattern' must be a string");
-      const re = new RegExp(arg, "u");
-      return (v) => typeof v !== "string" || re.test(v);
-    }
-    case "minItems":
-    case "maxItems": {
-      const bound = numberArg(keyword, arg);
-      const ok = keyword === "minItems" ? (n: number) => n >= bound : (n: number) => n <= bound;
-      return (v) => !Array.isArray(v) || ok(v.length);
-    }
-    case "uniqueItems":
-      if (typeof arg !== "boolean") fail("$jsonSchema keyword 'uniqueItems' must be a boolean");
-      return arg ? (v) => !Array.isArray(v) || new Set(v.map(canonicalKey)).size === v.length : undefined;
-    case "items": {
-      if (Array.isArray(arg)) {
-        const checks = arg.map((item) => compile(schemaArg(keyword, item)));
-        const extra = schema.additionalItems;
-        const rest = isPlainObject(extra) ? compile(extra) : undefined;
-        return (v) =>
-          !Array.isArray(v) ||
-          v.every((item, i) =>
-            i < checks.length ? checks[i](item) : extra === false ? false : !rest || rest(item)
-          );
-      }
+type Keyword = (arg: unknown, schema: Document, keyword: string) => Check | undefined;
+
+const none: Keyword = () => undefined;
+
+// `minLength`, `maxItems` and the like: a bound on a size that only values of one kind have.
+const sizeBound =
+  (applies: (v: unknown) => boolean, size: (v: never) => number): Keyword => (arg, _, keyword) => {
+    const bound = numberArg(keyword, arg);
+    const ok = keyword.startsWith("min") ? (n: number) => n >= bound : (n: number) => n <= bound;
+    return (v) => !applies(v) || ok(size(v as never));
+  };
+
+const numberBound: Keyword = (arg, schema, keyword) => {
+  const bound = numberArg(keyword, arg);
+  const minimum = keyword === "minimum";
+  const exclusive = schema[minimum ? "exclusiveMinimum" : "exclusiveMaximum"] === true;
+  return (v) => {
+    const n = asNumber(v);
+    if (n === undefined) return true;
+    if (minimum) return exclusive ? n > bound : n >= bound;
+    return exclusive ? n < bound : n <= bound;
+  };
+};
+
+const isString = (v: unknown) => typeof v === "string";
+
+const TYPE_KEYWORDS: Record<string, Keyword> = {
+  bsonType: (arg, _, keyword) => {
+    const names = typeNames(keyword, arg, (name) => BSON_TYPES.has(name));
+    return (v) => {
+      const t = bsonTypeOf(v);
+      return names.some((name) => name === t || (name === "number" && NUMBER_TYPES.has(t)));
+    };
+  },
+  type: (arg, _, keyword) => {
+    const names = typeNames(keyword, arg, (name) => name in JSON_TYPES);
+    return (v) => names.some((name) => JSON_TYPES[name](bsonTypeOf(v)));
+  },
+  enum: (arg) => {
+    if (!Array.isArray(arg) || arg.length === 0) fail("$jsonSchema keyword 'enum' must be a non-empty array");
+    const allowed = new Set(arg.map(canonicalKey));
+    return (v) => allowed.has(canonicalKey(v));
+  },
+};
+
+const SCALAR_KEYWORDS: Record<string, Keyword> = {
+  minimum: numberBound,
+  maximum: numberBound,
+  exclusiveMinimum: (arg, _, keyword) => {
+    if (typeof arg !== "boolean") fail(`$jsonSchema keyword '${keyword}' must be a boolean`);
+    return undefined;
+  },
+  multipleOf: (arg, _, keyword) => {
+    const divisor = numberArg(keyword, arg);
+    return (v) => asNumber(v) === undefined || asNumber(v)! % divisor === 0;
+  },
+  minLength: sizeBound(isString, (v: string) => [...v].length),
+  maxLength: sizeBound(isString, (v: string) => [...v].length),
+  pattern: (arg) => {
+    if (typeof arg !== "string") fail("$jsonSchema keyword 'pattern' must be a string");
+    const re = new RegExp(arg, "u");
+    return (v) => typeof v !== "string" || re.test(v);
+  },
+};
+SCALAR_KEYWORDS.exclusiveMaximum = SCALAR_KEYWORDS.exclusiveMinimum;
+
+const ARRAY_KEYWORDS: Record<string, Keyword> = {
+  minItems: sizeBound(Array.isArray, (v: unknown[]) => v.length),
+  maxItems: sizeBound(Array.isArray, (v: unknown[]) => v.length),
+  uniqueItems: (arg) => {
+    if (typeof arg !== "boolean") fail("$jsonSchema keyword 'uniqueItems' must be a boolean");
+    return arg ? (v) => !Array.isArray(v) || new Set(v.map(canonicalKey)).size === v.length : undefined;
+  },
+  items: (arg, schema, keyword) => {
+    if (!Array.isArray(arg)) {
       const check = compile(schemaArg(keyword, arg));
       return (v) => !Array.isArray(v) || v.every(check);
     }
-    case "additionalItems":
-      return undefined;
-    case "required": {
-      if (!Array.isArray(arg) || arg.some((f) => typeof f !== "string")) {
-        fail("$jsonSchema keyword 'required' must be an array of strings");
-      }
-      return (v) => !isPlainObject(v) || arg.every((field) => v[field] !== undefined);
+    const checks = arg.map((item) => compile(schemaArg(keyword, item)));
+    const extra = schema.additionalItems;
+    const rest = isPlainObject(extra) ? compile(extra) : undefined;
+    const itemOk = (item: unknown, i: number) =>
+      i < checks.length ? checks[i](item) : extra === false ? false : !rest || rest(item);
+    return (v) => !Array.isArray(v) || v.every(itemOk);
+  },
+  additionalItems: none,
+};
+
+const OBJECT_KEYWORDS: Record<string, Keyword> = {
+  required: (arg) => {
+    if (!Array.isArray(arg) || arg.some((f) => typeof f !== "string")) {
+      fail("$jsonSchema keyword 'required' must be an array of strings");
     }
-    case "minProperties":
-    case "maxProperties": {
-      const bound = numberArg(keyword, arg);
-      const ok = keyword === "minProperties" ? (n: number) => n >= bound : (n: number) => n <= bound;
-      return (v) => !isPlainObject(v) || ok(Object.keys(v).length);
-    }
-    case "properties":
-    case "patternProperties":
-    case "additionalProperties":
-      return keyword === "properties" ? propertiesCheck(schema) : undefined;
-    case "dependencies": {
-      const deps = Object.entries(schemaArg(keyword, arg)).map(([field, dep]) => {
-        const check: Check = Array.isArray(dep)
-          ? (v) => dep.every((f) => (v as Document)[f] !== undefined)
-          : compile(schemaArg(keyword, dep));
-        return [field, check] as const;
-      });
-      return (v) => !isPlainObject(v) || deps.every(([field, check]) => v[field] === undefined || check(v));
-    }
-    case "allOf": {
-      const checks = schemaList(keyword, arg);
-      return (v) => checks.every((check) => check(v));
-    }
-    case "anyOf": {
-      const checks = schemaList(keyword, arg);
-      return (v) => checks.some((check) => check(v));
-    }
-    case "oneOf": {
-      const checks = schemaList(keyword, arg);
-      return (v) => checks.filter((check) => check(v)).length === 1;
-    }
-    case "not": {
-      const check = compile(schemaArg(keyword, arg));
-      return (v) => !check(v);
-    }
-    default:
-      if (
-        keyword.startsWith("$") ||
-        ["$ref", "$schema", "default", "definitions", "format", "id"].includes(keyword)
-      ) {
-        fail(`$jsonSchema keyword '${keyword}' is not currently supported`);
-      }
-      fail(`Unknown $jsonSchema keyword: ${keyword}`);
+    return (v) => !isPlainObject(v) || arg.every((field) => v[field] !== undefined);
+  },
+  minProperties: sizeBound(isPlainObject, (v: Document) => Object.keys(v).length),
+  maxProperties: sizeBound(isPlainObject, (v: Document) => Object.keys(v).length),
+  properties: (_, schema) => propertiesCheck(schema),
+  patternProperties: none,
+  additionalProperties: none,
+  dependencies: (arg, _, keyword) => {
+    const deps = Object.entries(schemaArg(keyword, arg)).map(([field, dep]) => {
+      const check: Check = Array.isArray(dep)
+        ? (v) => dep.every((f) => (v as Document)[f] !== undefined)
+        : compile(schemaArg(keyword, dep));
+      return [field, check] as const;
+    });
+    return (v) => !isPlainObject(v) || deps.every(([field, check]) => v[field] === undefined || check(v));
+  },
+};
+
+const LOGIC_KEYWORDS: Record<string, Keyword> = {
+  allOf: (arg, _, keyword) => {
+    const checks = schemaList(keyword, arg);
+    return (v) => checks.every((check) => check(v));
+  },
+  anyOf: (arg, _, keyword) => {
+    const checks = schemaList(keyword, arg);
+    return (v) => checks.some((check) => check(v));
+  },
+  oneOf: (arg, _, keyword) => {
+    const checks = schemaList(keyword, arg);
+    return (v) => checks.filter((check) => check(v)).length === 1;
+  },
+  not: (arg, _, keyword) => {
+    const check = compile(schemaArg(keyword, arg));
+    return (v) => !check(v);
+  },
+  title: none,
+  description: none,
+};
+
+// Each keyword applies only to values of its own type, as in JSON Schema: `minLength` passes a number.
+const KEYWORDS: Record<string, Keyword> = {
+  ...TYPE_KEYWORDS,
+  ...SCALAR_KEYWORDS,
+  ...ARRAY_KEYWORDS,
+  ...OBJECT_KEYWORDS,
+  ...LOGIC_KEYWORDS,
+};
+
+function keywordCheck(keyword: string, arg: unknown, schema: Document): Check | undefined {
+  if (Object.hasOwn(KEYWORDS, keyword)) return KEYWORDS[keyword](arg, schema, keyword);
+  if (keyword.startsWith("$") || ["default", "definitions", "format", "id"].includes(keyword)) {
+    fail(`$jsonSchema keyword '${keyword}' is not currently supported`);
   }
+  fail(`Unknown $jsonSchema keyword: ${keyword}`);
 }
 
 // `properties`, `patternProperties` and `additionalProperties` together decide each field of an object.
