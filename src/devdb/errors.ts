@@ -10,6 +10,8 @@ export const ErrorCode = {
   BadValue: 2,
   FailedToParse: 9,
   TypeMismatch: 14,
+  DollarPrefixedFieldName: 52,
+  ConflictingUpdateOperators: 40,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
   IndexNotFound: 27,
@@ -22,10 +24,15 @@ export const ErrorCode = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CannotCreateIndex: 67,
+  CommandNotSupported: 115,
+  DocumentValidationFailure: 121,
   NotImplemented: 238,
   MechanismUnavailable: 334,
   UnsupportedOpQueryCommand: 352,
+  Location17276: 17276,
   Location40324: 40324,
+  Location40415: 40415,
+  Location40573: 40573,
   DuplicateKey: 11000,
   // Authentication and replica-set errors (issue 11).
   UserNotFound: 11,
@@ -58,7 +65,7 @@ export class CommandError extends Error {
     super(message);
     this.name = "CommandError";
     this.code = ErrorCode[codeName];
-    this.codeName = codeName === "Location40324" ? "Location40324" : codeName;
+    this.codeName = codeName;
     this.extra = extra;
   }
 

@@ -76,9 +76,8 @@ export function notes(): string {
     "Window tick: one instance, the scheduler idle; the first tick claims each occurrence and starts a " +
     "reflection and a call for everyone, the next only reads (pages of 500 open windows, 6 bulk queries a page).",
     "Reads: find and getMore commands of the next tick, a fixed number per page of 500 open windows. The devdb " +
-    "narrows `$in` and equality only through `_id` and single-field indexes; a read served by a compound " +
-    "index scans the collection there, so on it the tick grows with people x pages; MongoDB answers the same " +
-    "reads from the indexes.",
+    "answers them from the indexes as MongoDB does (compound prefixes, `$in` on a first field, partial indexes " +
+    "the filter implies), so the tick grows with the pages' results, not with people x pages.",
     "Every instance and the bench share the machine with the devdb (a single-threaded, in-memory server), so " +
     "the figures are the database's ceiling on this machine rather than the app's.",
   ].join("\n");

@@ -150,3 +150,14 @@ export function cursorReply(
     ok: 1,
   };
 }
+
+/** The collation, `let` variables and hint a command carries. */
+export function matchOptions(body: Document): { collation?: Document; variables?: Document; hint?: unknown } {
+  const options: { collation?: Document; variables?: Document; hint?: unknown } = {};
+  const collation = optionalDocument(body, "collation");
+  if (collation) options.collation = collation;
+  const variables = optionalDocument(body, "let");
+  if (variables) options.variables = variables;
+  if (body.hint !== undefined) options.hint = body.hint;
+  return options;
+}

@@ -10,6 +10,8 @@ import { ID_INDEX_SPEC } from "../storage/collection.ts";
 import { canonicalKey } from "../storage/keys.ts";
 import { withMingo } from "../storage/query.ts";
 import type { IndexSpec } from "../storage/secondary_index.ts";
+import { indexSpecOf } from "./index_specs.ts";
+import { collMod, createOptions } from "./collection_options.ts";
 import {
   collectionName,
   type CommandContext,
@@ -19,14 +21,9 @@ import {
   optionalDocument,
 } from "./context.ts";
 
-const COMMAND_FIELDS = new Set(["$db", "lsid", "$clusterTime", "$readPreference", "writeConcern", "comment"]);
-
 async function create(context: CommandContext): Promise<Document> {
   const { server, db, body } = context;
-  const options: Document = {};
-  for (const [field, value] of Object.entries(body)) {
-    if (field !== "create" && !COMMAND_FIELDS.has(field)) options[field] = value;
-  }
+  const options = createOptions(body);
   server.catalog.create(db, collectionName(context), options);
   await server.durable();
   return { ok: 1 };
@@ -95,20 +92,6 @@ function listDatabases({ server, body }: CommandContext): Document {
     : { databases, totalSize, totalSizeMb: totalSize >> 20, ok: 1 };
 }
 
-function defaultIndexName(key: Document): string {
-  return Object.entries(key).map(([field, direction]) => `${field}_${direction}`).join("_");
-}
-
-function indexSpecOf(request: Document): IndexSpec {
-  const key = request.key as Document | undefined;
-  if (!key || typeof key !== "object" || Object.keys(key).length === 0) {
-    throw new CommandError("CannotCreateIndex", "Index keys cannot be empty.");
-  }
-  const name = typeof request.name === "string" ? request.name : defaultIndexName(key);
-  const { v: _v, key: _key, name: _name, ns: _ns, background: _background, ...options } = request;
-  return { v: 2, key: key as IndexSpec["key"], name, ...options };
-}
-
 function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
   const { v: _a, ...restA } = a;
   const { v: _b, ...restB } = b;
@@ -123,15 +106,30 @@ async function createIndexes(context: CommandContext): Promise<Document> {
   const { server, db, body } = context;
   const name = collectionName(context);
   if (!Array.isArray(body.indexes)) throw new CommandError("TypeMismatch", "'indexes' must be an array");
+  const specs = (body.indexes as Document[]).map(indexSpecOf);
+  // Such an index would inherit the collection's collation, and its uniqueness would fold cases.
+  if (server.catalog.get(db, name)?.options.collation && specs.some((spec) => spec.unique === true)) {
+    throw new CommandError(
+      "CannotCreateIndex",
+      "unique indexes on a collection with a default collation are not supported by the devdb (embedded server)",
+    );
+  }
   const createdCollectionAutomatically = !server.catalog.get(db, name);
   const collection = server.catalog.ensure(db, name);
   const numIndexesBefore = collection.indexSpecs().length;
-  for (const request of body.indexes as Document[]) {
-    const spec = indexSpecOf(request);
+  for (const spec of specs) {
     const existing = collection.indexSpecs();
     const byName = existing.find((index) => index.name === spec.name);
     const byKey = existing.find((index) => canonicalKey(index.key) === canonicalKey(spec.key));
     if (byName && byKey === byName && sameOptions(byName, spec)) continue;
+    if (byName && byKey === byName) {
+      throw new CommandError(
+        "IndexOptionsConflict",
+        `An equivalent index already exists with the same name but different options. Requested index: ${
+          JSON.stringify(spec)
+        }, existing index: ${JSON.stringify(byName)}`,
+      );
+    }
     if (byName) {
       throw new CommandError(
         "IndexKeySpecsConflict",
@@ -252,6 +250,11 @@ function collStats(context: CommandContext): Document {
 /** Namespace and index commands, by name. */
 export const ddlCommands: Record<string, CommandHandler> = {
   create,
+  collMod: async (context) => {
+    const reply = collMod(context);
+    await context.server.durable();
+    return reply;
+  },
   drop,
   dropDatabase,
   listCollections,

@@ -5,10 +5,12 @@
  */
 import type { Document } from "bson";
 import { CommandError } from "../errors.ts";
+import { checkCommandFields } from "./allowed_fields.ts";
 import { devdbLogger } from "../log.ts";
 import { OpCode, type Request } from "../wire/protocol.ts";
 import type { CommandContext, CommandHandler, ConnectionInfo, ServerState } from "./context.ts";
 import { ddlCommands } from "./ddl.ts";
+import { explainCommands } from "./explain.ts";
 import { findAndModifyCommands } from "./find_and_modify.ts";
 import { refuseOnAtlasM0, runGuarded } from "./guard.ts";
 import { authCommands } from "./auth.ts";
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, CommandHandler> = {
   ...ddlCommands,
   ...authCommands,
   ...replicaCommands,
+  ...explainCommands,
 };
 
 // The commands mongod still accepts over OP_QUERY; anything else there is "UnsupportedOpQueryCommand".
@@ -81,6 +84,7 @@ export async function executeCommand(
   const name = Object.keys(request.body)[0];
   try {
     const handler = check(server, request, name);
+    checkCommandFields(name, request.body);
     if (name === "find") server.opcounters.query++;
     else if (name === "getMore") server.opcounters.getmore++;
     else if (!OWN_COUNTER.has(name)) server.opcounters.command++;

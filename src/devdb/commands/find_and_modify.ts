@@ -8,7 +8,15 @@ import { Query } from "mingo";
 import { CommandError } from "../errors.ts";
 import { findDocuments, withMingo } from "../storage/query.ts";
 import { applyUpdate, upsertDocument } from "../storage/update.ts";
-import { collectionName, type CommandContext, type CommandHandler, optionalDocument } from "./context.ts";
+import { checkUpdate } from "../storage/update_checks.ts";
+import { checkValidation } from "../storage/validation.ts";
+import {
+  collectionName,
+  type CommandContext,
+  type CommandHandler,
+  matchOptions,
+  optionalDocument,
+} from "./context.ts";
 
 function project(doc: Document | null, fields: Document | undefined): Document | null {
   if (!doc || !fields || Object.keys(fields).length === 0) return doc;
@@ -38,19 +46,30 @@ async function findAndModify(context: CommandContext): Promise<Document> {
     );
   }
 
+  if (!remove) checkUpdate(update, body.arrayFilters);
   const collection = remove ? server.catalog.get(db, name) : server.catalog.ensure(db, name);
-  const [matched] = findDocuments(collection, { filter, sort: optionalDocument(body, "sort"), limit: 1 });
+  const match = matchOptions(body);
+  const [matched] = findDocuments(collection, {
+    filter,
+    sort: optionalDocument(body, "sort"),
+    limit: 1,
+    ...match,
+  });
   let reply: Document;
   if (remove) {
     if (matched) collection!.remove(matched);
     reply = { lastErrorObject: { n: matched ? 1 : 0 }, value: project(matched ?? null, fields), ok: 1 };
   } else if (matched) {
-    const next = applyUpdate(matched, update!, { arrayFilters: body.arrayFilters, filter });
-    if (next) collection!.replace(matched, next);
+    const next = applyUpdate(matched, update!, { arrayFilters: body.arrayFilters, filter, ...match });
+    if (next) {
+      if (body.bypassDocumentValidation !== true) checkValidation(collection!.options, next, matched);
+      collection!.replace(matched, next);
+    }
     const value = body.new === true ? next ?? matched : matched;
     reply = { lastErrorObject: { n: 1, updatedExisting: true }, value: project(value, fields), ok: 1 };
   } else if (body.upsert === true) {
-    const doc = upsertDocument(filter, update!, { arrayFilters: body.arrayFilters });
+    const doc = upsertDocument(filter, update!, { arrayFilters: body.arrayFilters, ...match });
+    if (body.bypassDocumentValidation !== true) checkValidation(collection!.options, doc);
     collection!.insert(doc);
     reply = {
       lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },

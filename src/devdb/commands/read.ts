@@ -8,12 +8,14 @@ import { CommandError } from "../errors.ts";
 import { runPipeline } from "../storage/aggregate.ts";
 import { canonicalKey, valuesAtPath } from "../storage/keys.ts";
 import { findDocuments } from "../storage/query.ts";
+import { collatorOf } from "../storage/mingo_context.ts";
 import { currentOperations } from "./status.ts";
 import {
   collectionName,
   type CommandContext,
   type CommandHandler,
   cursorReply,
+  matchOptions,
   optionalCount,
   optionalDocument,
 } from "./context.ts";
@@ -28,6 +30,7 @@ function find(context: CommandContext): Document {
     projection: optionalDocument(body, "projection"),
     skip: optionalCount(body, "skip"),
     limit,
+    ...matchOptions(body),
   });
   const singleBatch = body.singleBatch === true || (limit !== undefined && limit < 0);
   return cursorReply(
@@ -58,8 +61,9 @@ function count(context: CommandContext): Document {
   const limit = Math.abs(optionalCount(body, "limit") ?? 0);
   let n: number;
   if (!collection) n = 0;
-  else if (!filter || Object.keys(filter).length === 0) n = Math.max(0, collection.size - skip);
-  else n = findDocuments(collection, { filter, skip }).length;
+  else if ((!filter || Object.keys(filter).length === 0) && body.hint === undefined) {
+    n = Math.max(0, collection.size - skip);
+  } else n = findDocuments(collection, { filter, skip, ...matchOptions(body) }).length;
   return { n: limit ? Math.min(n, limit) : n, ok: 1 };
 }
 
@@ -69,16 +73,30 @@ function distinct(context: CommandContext): Document {
     throw new CommandError("TypeMismatch", "BSON field 'distinct.key' is missing or not a string");
   }
   const path = body.key.split(".");
-  const docs = findDocuments(server.catalog.get(db, collectionName(context)), {
-    filter: optionalDocument(body, "query"),
-  });
+  const collection = server.catalog.get(db, collectionName(context));
+  const match = matchOptions(body);
+  const docs = findDocuments(collection, { filter: optionalDocument(body, "query"), ...match });
+  const collator = collatorOf(match.collation ?? collection?.options.collation);
   const seen = new Map<string, unknown>();
   for (const doc of docs) {
     for (const value of valuesAtPath(doc, path)) {
-      if (value !== undefined && !seen.has(canonicalKey(value))) seen.set(canonicalKey(value), value);
+      if (value === undefined) continue;
+      // Under a collation, strings that compare equal are one value: the first one met.
+      const key = collator && typeof value === "string"
+        ? "c" + collationKey(collator, seen, value)
+        : canonicalKey(value);
+      if (!seen.has(key)) seen.set(key, value);
     }
   }
   return { values: [...seen.values()], ok: 1 };
+}
+
+// The value already seen that `value` equals under `collator`, or `value` itself.
+function collationKey(collator: Intl.Collator, seen: Map<string, unknown>, value: string): string {
+  for (const key of seen.keys()) {
+    if (key.startsWith("c") && collator.compare(key.slice(1), value) === 0) return key.slice(1);
+  }
+  return value;
 }
 
 async function aggregate({ server, db, body, connection }: CommandContext): Promise<Document> {
@@ -107,7 +125,13 @@ async function aggregate({ server, db, body, connection }: CommandContext): Prom
   } else if (target === undefined) {
     throw new CommandError("InvalidNamespace", "{aggregate: 1} is not valid for this pipeline");
   }
-  const results = runPipeline(server.catalog, db, target, stages, input);
+  if (stages.some((stage) => "$changeStream" in stage)) {
+    throw new CommandError(
+      "Location40573",
+      "The $changeStream stage is only supported on replica sets (the devdb is a standalone without change streams)",
+    );
+  }
+  const results = runPipeline(server.catalog, db, target, stages, input, matchOptions(body));
   if (stages.at(-1)?.$out !== undefined) await server.durable();
   const ns = `${db}.${target ?? "$cmd.aggregate"}`;
   return cursorReply(server.cursors.open(ns, results, optionalCount(cursor ?? {}, "batchSize")), true);

@@ -9,7 +9,15 @@ import type { Collection } from "../storage/collection.ts";
 import { cloneValue } from "../storage/clone.ts";
 import { findDocuments } from "../storage/query.ts";
 import { applyUpdate, isOperatorUpdate, upsertDocument, withIdFirst } from "../storage/update.ts";
-import { collectionName, type CommandContext, type CommandHandler } from "./context.ts";
+import { checkUpdate } from "../storage/update_checks.ts";
+import { checkValidation } from "../storage/validation.ts";
+import {
+  collectionName,
+  type CommandContext,
+  type CommandHandler,
+  matchOptions,
+  optionalDocument,
+} from "./context.ts";
 
 /** A per-statement error in a write reply. */
 interface WriteError {
@@ -61,16 +69,26 @@ async function insert(context: CommandContext): Promise<Document> {
   const collection = server.catalog.ensure(db, collectionName(context));
   let n = 0;
   server.opcounters.insert += docs.length;
+  const bypass = body.bypassDocumentValidation === true;
   const errors = eachStatement(docs, body.ordered !== false, (doc) => {
-    const stored = withIdFirst(cloneValue(doc));
-    collection.insert(stored._id === undefined ? { _id: new ObjectId(), ...stored } : stored);
+    const copy = withIdFirst(cloneValue(doc));
+    const stored = copy._id === undefined ? { _id: new ObjectId(), ...copy } : copy;
+    if (!bypass) checkValidation(collection.options, stored);
+    collection.insert(stored);
     n++;
   });
   await server.durable();
   return withErrors({ n }, errors);
 }
 
-function updateOne(collection: Collection, statement: Document, index: number, result: Document): void {
+function updateOne(
+  collection: Collection,
+  statement: Document,
+  index: number,
+  result: Document,
+  variables: Document | undefined,
+  bypass: boolean,
+): void {
   const { q: filter, u: update, upsert, multi, arrayFilters } = statement;
   if (update === null || typeof update !== "object") {
     throw new CommandError("FailedToParse", "BSON field 'update.updates.u' is missing but a required field");
@@ -78,22 +96,35 @@ function updateOne(collection: Collection, statement: Document, index: number, r
   if (multi === true && !Array.isArray(update) && !isOperatorUpdate(update)) {
     throw new CommandError("FailedToParse", "multi update is not supported for replacement-style update");
   }
-  const matched = findDocuments(collection, { filter, sort: statement.sort, limit: multi === true ? 0 : 1 });
+  checkUpdate(update, arrayFilters);
+  const matched = findDocuments(collection, {
+    filter,
+    sort: statement.sort,
+    limit: multi === true ? 0 : 1,
+    ...statementMatch(statement, variables),
+  });
   if (matched.length === 0 && upsert === true) {
-    const doc = upsertDocument(filter, update, { arrayFilters });
+    const doc = upsertDocument(filter, update, { arrayFilters, variables });
+    if (!bypass) checkValidation(collection.options, doc);
     collection.insert(doc);
     result.n++;
     (result.upserted ??= []).push({ index, _id: doc._id });
     return;
   }
   for (const doc of matched) {
-    const next = applyUpdate(doc, update, { arrayFilters, filter });
+    const next = applyUpdate(doc, update, { arrayFilters, filter, variables });
     result.n++;
     if (next) {
+      if (!bypass) checkValidation(collection.options, next, doc);
       collection.replace(doc, next);
       result.nModified++;
     }
   }
+}
+
+// The collation and hint of one statement, and the command's `let` variables.
+function statementMatch(statement: Document, variables: Document | undefined): Document {
+  return { ...matchOptions(statement), ...(variables ? { variables } : {}) };
 }
 
 async function update(context: CommandContext): Promise<Document> {
@@ -103,7 +134,14 @@ async function update(context: CommandContext): Promise<Document> {
   const result: Document = { n: 0, nModified: 0 };
   const errors = eachStatement(updates, body.ordered !== false, (statement, index) => {
     server.opcounters.update++;
-    updateOne(collection, statement, index, result);
+    updateOne(
+      collection,
+      statement,
+      index,
+      result,
+      optionalDocument(body, "let"),
+      body.bypassDocumentValidation === true,
+    );
   });
   await server.durable();
   return withErrors(result, errors);
@@ -118,7 +156,8 @@ async function remove(context: CommandContext): Promise<Document> {
     server.opcounters.delete++;
     if (!collection) return;
     const limit = statement.limit === 1 ? 1 : 0;
-    for (const doc of findDocuments(collection, { filter: statement.q, limit })) {
+    const match = statementMatch(statement, optionalDocument(body, "let"));
+    for (const doc of findDocuments(collection, { filter: statement.q, limit, ...match })) {
       collection.remove(doc);
       n++;
     }

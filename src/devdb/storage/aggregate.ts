@@ -4,10 +4,11 @@
  * @module
  */
 import type { Document } from "bson";
-import { Aggregator, ProcessingMode } from "mingo";
+import { ProcessingMode } from "mingo";
 import { CommandError } from "../errors.ts";
 import type { Catalog } from "./catalog.ts";
 import { cloneValue } from "./clone.ts";
+import { Aggregator, type MatchOptions } from "./mingo_context.ts";
 import { findDocuments, withMingo } from "./query.ts";
 import { withIdFirst } from "./update.ts";
 import { ObjectId } from "bson";
@@ -19,13 +20,15 @@ export function runPipeline(
   collectionName: string | undefined,
   pipeline: Document[],
   input?: Document[],
+  match: MatchOptions & { hint?: unknown } = {},
 ): Document[] {
   let stages = pipeline;
   let docs = input;
   if (!docs) {
     const collection = collectionName === undefined ? undefined : catalog.get(db, collectionName);
     const leadingMatch = stages[0]?.$match as Document | undefined;
-    docs = findDocuments(collection, { filter: leadingMatch });
+    docs = findDocuments(collection, { filter: leadingMatch, ...match });
+    match = { ...match, collation: match.collation ?? collection?.options.collation as Document | undefined };
     if (leadingMatch) stages = stages.slice(1);
   }
   const out = stages.at(-1)?.$out;
@@ -34,7 +37,7 @@ export function runPipeline(
     throw new CommandError("NotImplemented", "$merge is not supported by the embedded server");
   }
   const results = stages.length === 0 ? docs : withMingo(() =>
-    new Aggregator(stages, {
+    new Aggregator(stages, match, {
       // Stored documents are shared with the pipeline; clone them so no stage can change what is stored.
       processingMode: ProcessingMode.CLONE_INPUT,
       // Joined documents end up inside results that later stages may change, so they are copies too.

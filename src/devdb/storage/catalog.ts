@@ -91,6 +91,8 @@ export class Catalog {
       case "cc":
         if (!this.get(db, c)) this.create(db, c, record.opts ?? {}, false);
         return;
+      case "cm":
+        return this.get(db, c)?.setOptions(record.opts ?? {}, false);
       case "dc":
         this.drop(db, c, false);
         return;

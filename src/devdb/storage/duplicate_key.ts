@@ -6,7 +6,8 @@
 import { EJSON } from "bson";
 import { CommandError } from "../errors.ts";
 
-function formatValue(value: unknown): string {
+/** A value as mongod prints it in error messages. */
+export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return "null";
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number" || typeof value === "boolean") return String(value);

@@ -1,7 +1,7 @@
 /**
  * Canonical string keys for BSON values, so that values MongoDB calls equal share one Map key.
  *
- * Numbers of every BSON type compare by value (1, 1.0 and Long(1) are one key), strings and the
+ * Numbers of every BSON type compare by value (1, 1.0, Long(1) and Decimal128("1.0") are one key), strings and the
  * other scalars by type and value, documents by field order and values.
  *
  * @module
@@ -39,8 +39,17 @@ export function canonicalKey(value: unknown): string {
       return "n" +
         (Number.isSafeInteger(asNumber) || !Number.isInteger(asNumber) ? String(asNumber) : tagged);
     }
-    case "Decimal128":
-      return "m" + tagged.toString();
+    case "Decimal128": {
+      // A decimal a double holds exactly enough (15 significant digits) shares the number's key, so that
+      // indexes find it by an equal int, long or double, as mongod's do.
+      const text = tagged.toString();
+      const digits = text.replace(/^-/, "").replace(/[eE].*$/, "").replace(".", "").replace(/^0+/, "")
+        .replace(/0+$/, "");
+      const asNumber = Number(text);
+      return Number.isFinite(asNumber) && digits.length <= 15
+        ? "n" + (asNumber === 0 ? "0" : String(asNumber))
+        : "m" + text;
+    }
     case undefined: {
       const fields = Object.entries(value as Record<string, unknown>);
       return "{" + fields.map(([k, v]) => JSON.stringify(k) + ":" + canonicalKey(v)).join(",") + "}";

@@ -5,7 +5,8 @@
  */
 import type { Document } from "bson";
 import { Query } from "mingo";
-import { canonicalKey, valuesAtPath } from "./keys.ts";
+import { canonicalKey, isIndexableScalar, isPlainObject, valuesAtPath } from "./keys.ts";
+import { type OrderedEntry, OrderedKeys } from "./ordered_keys.ts";
 
 /** An index as `listIndexes` shows it and the log stores it. */
 export interface IndexSpec {
@@ -37,12 +38,18 @@ export class SecondaryIndex {
   readonly #paths: string[][];
   readonly #partial?: Query;
   readonly #entries = new Map<string, Set<string>>();
+  // For a compound index, `#prefixes[k - 1]` holds the keys of its first k fields (k < fields.length), so
+  // that equality on a prefix is one lookup too.
+  readonly #prefixes: Map<string, Set<string>>[];
+  #order?: OrderedKeys;
+  #multikey = false;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
     this.#paths = this.fields.map((field) => field.split("."));
     if (spec.partialFilterExpression) this.#partial = new Query(spec.partialFilterExpression, {});
+    this.#prefixes = this.fields.slice(1).map(() => new Map());
   }
 
   /** Whether two documents may not share a key. */
@@ -69,7 +76,7 @@ export class SecondaryIndex {
     const seen = new Set<string>();
     const keys: IndexKey[] = [];
     for (const values of tuples) {
-      const key = values.length === 1 ? canonicalKey(values[0]) : values.map(canonicalKey).join("\u0000|");
+      const key = compoundKey(values.map(canonicalKey));
       if (!seen.has(key)) {
         seen.add(key);
         keys.push({ key, values: values.map((value) => value === undefined ? null : value) });
@@ -87,23 +94,38 @@ export class SecondaryIndex {
     return undefined;
   }
 
-  /** Records that document `id` holds `keys`. */
-  add(id: string, keys: IndexKey[]): void {
-    for (const { key } of keys) {
-      const holders = this.#entries.get(key);
-      if (holders) holders.add(id);
-      else this.#entries.set(key, new Set([id]));
+  /** Records that document `id` (inserted as number `seq`) holds `keys`. */
+  add(id: string, keys: IndexKey[], seq: number): void {
+    if (keys.length > 1) this.#multikey = true;
+    for (const { key, values } of keys) {
+      this.#order?.add({ values, id, seq });
+      addTo(this.#entries, key, id);
+      for (let k = 1; k <= this.#prefixes.length; k++) {
+        addTo(this.#prefixes[k - 1], compoundKey(values.slice(0, k).map(canonicalKey)), id);
+      }
     }
   }
 
-  /** Forgets that document `id` holds `keys`. */
-  remove(id: string, keys: IndexKey[]): void {
-    for (const { key } of keys) {
-      const holders = this.#entries.get(key);
-      if (!holders) continue;
-      holders.delete(id);
-      if (holders.size === 0) this.#entries.delete(key);
+  /** Forgets that document `id` (inserted as number `seq`) holds `keys`. */
+  remove(id: string, keys: IndexKey[], seq: number): void {
+    for (const { key, values } of keys) {
+      this.#order?.remove({ values, id, seq });
+      removeFrom(this.#entries, key, id);
+      for (let k = 1; k <= this.#prefixes.length; k++) {
+        removeFrom(this.#prefixes[k - 1], compoundKey(values.slice(0, k).map(canonicalKey)), id);
+      }
     }
+  }
+
+  /** Whether some document contributed more than one key (an array in an indexed field). */
+  get multikey(): boolean {
+    return this.#multikey;
+  }
+
+  /** The keys in index order, built from `entries` on first use and kept up to date after. */
+  ordered(entries: () => OrderedEntry[]): OrderedKeys {
+    this.#order ??= new OrderedKeys(Object.values(this.spec.key).map((d) => d === -1 ? -1 : 1), entries());
+    return this.#order;
   }
 
   /** The `_id` keys of the documents holding a single-field key, or undefined when none do. */
@@ -111,10 +133,66 @@ export class SecondaryIndex {
     return this.#entries.get(key);
   }
 
-  /** Whether a query may use `lookup` to answer equality on `field`. */
-  answersEqualityOn(field: string): boolean {
-    if (this.fields.length !== 1 || this.fields[0] !== field || this.#partial) return false;
-    const direction = this.spec.key[field];
-    return direction === 1 || direction === -1 || direction === "hashed";
+  /**
+   * The `_id` keys of the documents whose first `canonicalKeys.length` index fields hold these values, or
+   * undefined when none do.
+   */
+  lookupPrefix(canonicalKeys: string[]): ReadonlySet<string> | undefined {
+    const key = compoundKey(canonicalKeys);
+    return canonicalKeys.length === this.fields.length
+      ? this.#entries.get(key)
+      : this.#prefixes[canonicalKeys.length - 1]?.get(key);
   }
+
+  /**
+   * Whether `filter` may narrow through this index: ordered or hashed keys, and a partial filter (if any)
+   * that the filter implies (each of its conditions repeated, or `$exists: true` on a field the filter
+   * constrains to non-null scalars), as mongod requires before it uses a partial index.
+   */
+  narrowsFor(filter: Document): boolean {
+    const orderedKeys = Object.values(this.spec.key)
+      .every((d) => d === 1 || d === -1 || (d === "hashed" && this.fields.length === 1));
+    if (!orderedKeys) return false;
+    const partial = this.spec.partialFilterExpression;
+    if (!partial) return true;
+    return Object.entries(partial).every(([field, condition]) => {
+      if (field.startsWith("$")) return false;
+      const given = filter[field];
+      if (given === undefined) return false;
+      if (canonicalKey(given) === canonicalKey(condition)) return true;
+      if (
+        !isPlainObject(condition) || Object.keys(condition).join() !== "$exists" || condition.$exists !== true
+      ) {
+        return false;
+      }
+      return scalarsOf(given)?.every(isIndexableScalar) ?? false;
+    });
+  }
+}
+
+// The values an equality or `$in` condition accepts, or undefined for any other condition.
+function scalarsOf(condition: unknown): unknown[] | undefined {
+  if (!isPlainObject(condition)) return [condition];
+  const keys = Object.keys(condition);
+  if (keys.length !== 1) return undefined;
+  if (keys[0] === "$eq") return [condition.$eq];
+  if (keys[0] === "$in" && Array.isArray(condition.$in)) return condition.$in;
+  return undefined;
+}
+
+function compoundKey(parts: string[]): string {
+  return parts.length === 1 ? parts[0] : parts.join("\u0000|");
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, id: string): void {
+  const holders = map.get(key);
+  if (holders) holders.add(id);
+  else map.set(key, new Set([id]));
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, id: string): void {
+  const holders = map.get(key);
+  if (!holders) return;
+  holders.delete(id);
+  if (holders.size === 0) map.delete(key);
 }

@@ -4,12 +4,14 @@
  * @module
  */
 import { type Document, ObjectId } from "bson";
-import { aggregate, update as mingoUpdate } from "mingo";
+import { update as mingoUpdate } from "mingo";
+import { Aggregator } from "./mingo_context.ts";
 import * as updateOperators from "mingo/operators/update";
 import { CommandError } from "../errors.ts";
 import { cloneValue } from "./clone.ts";
 import { canonicalKey, isPlainObject } from "./keys.ts";
 import { withMingo } from "./query.ts";
+import { checkOperands } from "./update_checks.ts";
 
 const OPERATORS = new Set([
   "$addToSet",
@@ -36,6 +38,8 @@ export interface UpdateOptions {
   filter?: Document;
   /** True when the update builds an upserted document (so `$setOnInsert` applies). */
   inserting?: boolean;
+  /** The command's `let` variables, for pipeline updates. */
+  variables?: Document;
 }
 
 /** Whether an update document is an operator update (as opposed to a replacement). */
@@ -53,7 +57,10 @@ export function applyUpdate(
 ): Document | undefined {
   let next: Document;
   if (Array.isArray(update)) {
-    next = withMingo(() => aggregate([cloneValue(doc)], update)[0] as Document);
+    const stages = update;
+    next = withMingo(() =>
+      new Aggregator(stages, { variables: options.variables }).run([cloneValue(doc)])[0] as Document
+    );
     if (next._id === undefined && doc._id !== undefined) next = { _id: doc._id, ...next };
     if (canonicalKey(next) === canonicalKey(doc)) return undefined;
   } else if (isOperatorUpdate(update)) {
@@ -90,6 +97,7 @@ type OperatorName = keyof typeof updateOperators;
 // a few µs. Only the positional `$` (which needs the query) and `$rename` (whose targets need joint
 // validation) go through `update()`.
 function applyOperators(doc: Document, modifier: Document, options: UpdateOptions): boolean {
+  checkOperands(doc, modifier);
   const needsQuery = "$rename" in modifier ||
     Object.values(modifier).some((fields) => Object.keys(fields).some((path) => /(^|\.)\$(\.|$)/.test(path)));
   if (needsQuery) {
