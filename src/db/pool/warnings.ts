@@ -31,14 +31,18 @@ export class WarningBoard {
     this.#now = now;
   }
 
-  /** Makes `warning` active under `key`; logs and notifies only when it is new or its level changed. */
+  /**
+   * Makes `warning` active under `key`; logs and notifies only when it is new or its level changed. A level
+   * change ends the old level first (cleared, then started), so every start an operator saw has its clear.
+   */
   raise(key: string, warning: PoolWarning): void {
     const previous = this.#active.get(key);
-    this.#active.set(
-      key,
-      previous?.level === warning.level ? { ...warning, since: previous.since } : warning,
-    );
-    if (previous?.level === warning.level) return;
+    if (previous?.level === warning.level) {
+      this.#active.set(key, { ...warning, since: previous.since });
+      return;
+    }
+    if (previous) this.clear(key);
+    this.#active.set(key, warning);
     const properties = {
       ...warning.details,
       kind: warning.kind,

@@ -6,9 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { ACTIONS, buildOpenApi } from "../../../src/server/concepts/mod.ts";
-import config from "../../../deno.json" with { type: "json" };
 
-const imports: Record<string, string> = config.imports;
+// deno.json is JSONC (it carries comments), which a JSON import refuses: its whole-line comments go first.
+const denoJson = await Deno.readTextFile(new URL("../../../deno.json", import.meta.url));
+const imports: Record<string, string> = JSON.parse(denoJson.replace(/^\s*\/\/.*$/gm, "")).imports;
 
 async function run(pkg: string, args: string[]): Promise<{ code: number; output: string }> {
   const { code, stdout, stderr } = await new Deno.Command("deno", {
