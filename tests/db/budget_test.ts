@@ -1,18 +1,53 @@
 import assert from "node:assert/strict";
 import { connectionBudget, hostCount } from "../../src/db/budget.ts";
 
-Deno.test("the seeds' before: three processes at the driver default overrun an M0", () => {
-  const budget = connectionBudget({ appInstances: 3, hosts: 3, maxPoolSize: 100, connectionLimit: 500 });
-  assert.equal(budget.worstCase, 3 * 3 * 102);
+Deno.test("the seeds' before after five restarts: fifteen processes at the driver default overrun a member", () => {
+  const budget = connectionBudget({ appInstances: 15, hosts: 3, maxPoolSize: 100, connectionLimit: 500 });
+  assert.equal(budget.perMember, 15 * 102);
   assert.equal(budget.status, "over");
-  assert.match(budget.message, /3 instance\(s\) × 3 host\(s\) × \(maxPoolSize 100 \+ 2 monitoring\) = 918/);
-  assert.match(budget.message, /184% of the limit of 500/);
+  assert.match(budget.message, /^per member: 15 instance\(s\) × \(maxPoolSize 100 \+ 2 monitoring\) = 1530 /);
+  assert.match(budget.message, /306% of DB_CONNECTION_LIMIT=500 \(per member\)/);
 });
 
-Deno.test("one process at pool 10 is well inside the budget", () => {
-  const budget = connectionBudget({ appInstances: 1, hosts: 3, maxPoolSize: 10, connectionLimit: 500 });
-  assert.equal(budget.worstCase, 36);
+Deno.test("the limit is per member: the primary holds the pool, secondaries only monitoring and minPoolSize", () => {
+  const budget = connectionBudget({
+    appInstances: 3,
+    hosts: 3,
+    maxPoolSize: 10,
+    minPoolSize: 2,
+    connectionLimit: 500,
+  });
+  assert.equal(budget.perInstanceOnPrimary, 12);
+  assert.equal(budget.perInstanceOnSecondary, 4);
+  assert.equal(budget.perMember, 36);
+  assert.equal(budget.perInstance, 12 + 2 * 4);
+  assert.equal(budget.worstCase, 60);
   assert.equal(budget.status, "ok");
+  assert.equal(budget.readPreference, "primary");
+  assert.equal(budget.writeConcern, "majority");
+  assert.match(
+    budget.message,
+    /secondaries 3 × \(minPoolSize 2 \+ 2 monitoring\) = 12 each, reads go to the primary/,
+  );
+  assert.match(budget.message, /60 over 3 member\(s\); w: majority/);
+  assert.match(budget.message, /7% of DB_CONNECTION_LIMIT=500/);
+});
+
+Deno.test("a read preference that reaches secondaries fills a pool on every member", () => {
+  for (const readPreference of ["secondary", "secondaryPreferred", "primaryPreferred", "nearest"] as const) {
+    const budget = connectionBudget({
+      appInstances: 2,
+      hosts: 3,
+      maxPoolSize: 10,
+      minPoolSize: 2,
+      readPreference,
+      connectionLimit: 500,
+    });
+    assert.equal(budget.perInstanceOnSecondary, 12, readPreference);
+    assert.equal(budget.perMember, 24, readPreference);
+    assert.equal(budget.worstCase, 2 * 3 * 12, readPreference);
+    assert.match(budget.message, new RegExp(`reads ${readPreference}: every member may be filled`));
+  }
 });
 
 Deno.test("above 80% is a warning, at exactly 100% not yet over", () => {
@@ -21,11 +56,11 @@ Deno.test("above 80% is a warning, at exactly 100% not yet over", () => {
     "warning",
   );
   assert.equal(
-    connectionBudget({ appInstances: 5, hosts: 1, maxPoolSize: 98, connectionLimit: 500 }).status,
+    connectionBudget({ appInstances: 5, hosts: 3, maxPoolSize: 98, connectionLimit: 500 }).status,
     "warning",
   );
   assert.equal(
-    connectionBudget({ appInstances: 5, hosts: 1, maxPoolSize: 99, connectionLimit: 500 }).status,
+    connectionBudget({ appInstances: 5, hosts: 3, maxPoolSize: 99, connectionLimit: 500 }).status,
     "over",
   );
 });
@@ -35,6 +70,7 @@ Deno.test("without a limit the verdict is unknown", () => {
   assert.equal(budget.status, "unknown");
   assert.equal(budget.ratio, null);
   assert.equal(budget.worstCase, 24);
+  assert.match(budget.message, /standalone/);
 });
 
 Deno.test("hosts are counted from the seed list; SRV assumes three", () => {
