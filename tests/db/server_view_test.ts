@@ -38,7 +38,10 @@ Deno.test("the server view groups connections by appName into this instance, sib
     assert.ok(view.connections.available, "serverStatus answered");
     assert.equal(view.connections.counts.current, db.stats().connections.current);
     assert.equal(view.connections.counts.totalCreated, db.stats().connections.totalCreated);
-    assert.ok(view.connections.counts.available > 0);
+    assert.equal(view.connections.source, "server");
+    assert.ok((view.connections.counts.available ?? 0) > 0);
+    assert.equal(view.byApp.source, "all users");
+    assert.equal(view.byApp.command, "$currentOp allUsers: true");
 
     // The prefix is a parameter: with a wider one, the analytics job counts as one of ours.
     const wide = await serverConnectionsView(ours, OURS, { appPrefix: "a" });
@@ -97,7 +100,7 @@ Deno.test("the view cache shares one read among concurrent callers and serves it
     assert.equal(views.latest(), null);
     const [a, b] = await Promise.all([views.refresh(), views.refresh()]);
     assert.equal(a, b, "one read for both");
-    assert.deepEqual(commands.sort(), ["currentOp", "serverStatus"]);
+    assert.deepEqual(commands.sort(), ["aggregate", "serverStatus"]);
     assert.equal(await views.get(), a, "fresh enough: no new read");
     assert.equal(views.latest(), a);
 
