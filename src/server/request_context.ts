@@ -41,9 +41,17 @@ const transientDbErrors = new Set([
   "MongoNetworkTimeoutError",
 ]);
 
+// An election: the server's not-primary and stepping-down codes (NotWritablePrimary, PrimarySteppedDown,
+// InterruptedDueToReplStateChange, ShutdownInProgress, InterruptedAtShutdown, NotPrimaryNoSecondaryOk,
+// NotPrimaryOrSecondary), when they outlast the driver's one retry.
+const electionCodes = new Set([10107, 189, 11602, 91, 11600, 13435, 13436]);
+
 /** Errors that mean "the database is saturated or away right now": the caller should retry. */
 function isTransientDbError(err: unknown): boolean {
-  return transientDbErrors.has((err as { name?: string } | null)?.name ?? "");
+  const error = err as { name?: string; code?: unknown; hasErrorLabel?: (label: string) => boolean } | null;
+  if (transientDbErrors.has(error?.name ?? "")) return true;
+  if (!error?.name?.startsWith("Mongo")) return false;
+  return electionCodes.has(error.code as number) || error.hasErrorLabel?.("RetryableWriteError") === true;
 }
 
 /**
