@@ -1,10 +1,12 @@
 /**
- * One client connection: reads frames, runs them one at a time, writes the replies.
+ * One client connection: reads frames, runs them one at a time, writes the replies; streams awaitable
+ * hellos (exhaust) as mongod does for the driver's monitors.
  *
  * @module
  */
 import type { Document } from "bson";
-import type { ConnectionInfo } from "./commands/context.ts";
+import type { AuthenticatedUser, ConnectionInfo } from "./commands/context.ts";
+import type { ScramConversation } from "./auth/scram.ts";
 import { FrameReader } from "./wire/frame_reader.ts";
 import { decodeRequest, encodeReply, ProtocolError, type Request } from "./wire/protocol.ts";
 import { devdbLogger } from "./log.ts";
@@ -19,6 +21,8 @@ export interface ConnectionHost {
   readonly latencyMs: number;
 }
 
+const HELLO_COMMANDS = new Set(["hello", "isMaster", "ismaster"]);
+
 let nextOpId = 1;
 
 /** A client's socket and what `currentOp` reports about it. */
@@ -31,10 +35,17 @@ export class ClientConnection implements ConnectionInfo {
   currentCommand?: Document;
   currentNamespace?: string;
   currentOpId?: number;
+  user?: AuthenticatedUser;
+  sasl?: ScramConversation;
+  /** Whether it has run anything but hello: the driver's pooled connections do, its monitors do not. */
+  application = false;
   readonly #conn: Deno.Conn;
   readonly #host: ConnectionHost;
+  readonly #closing = new AbortController();
   #closed = false;
-  #delay?: { timer: ReturnType<typeof setTimeout>; resolve: () => void };
+  #interruption?: Document;
+  #closeAfterReply = false;
+  readonly #pauses = new Set<() => void>();
 
   constructor(conn: Deno.Conn, id: number, host: ConnectionHost) {
     this.#conn = conn;
@@ -44,21 +55,52 @@ export class ClientConnection implements ConnectionInfo {
     this.remote = `${address.hostname}:${address.port}`;
   }
 
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  get interrupted(): boolean {
+    return this.#interruption !== undefined;
+  }
+
   /** Serves requests until the client leaves, the socket is closed or a frame is malformed. */
   async serve(): Promise<void> {
     const reader = new FrameReader(this.#conn);
+    // While a hello streams, a read stays pending so that a client hanging up ends the stream at once.
+    let pending: Promise<Uint8Array | null> | undefined;
+    let clientSpoke = false;
     try {
       while (!this.#closed) {
-        const frame = await reader.next();
+        const frame = await (pending ?? reader.next());
+        pending = undefined;
+        clientSpoke = false;
         if (!frame) break;
-        const request = decodeRequest(frame);
-        const reply = await this.#run(request);
-        if (request.moreToCome || this.#closed) continue;
-        const latency = this.#host.latencyMs;
-        if (latency > 0) await this.#sleep(latency);
-        if (this.#closed) break;
-        await this.#writeAll(encodeReply(request, reply));
+        let request = decodeRequest(frame);
+        while (!this.#closed) {
+          const reply = await this.#run(request);
+          if (request.moreToCome || this.#closed) break;
+          const latency = this.#host.latencyMs;
+          if (latency > 0) await this.pause(latency);
+          if (this.#closed) break;
+          const streaming = request.exhaustAllowed && reply.ok === 1 && reply.topologyVersion !== undefined &&
+            request.body.maxAwaitTimeMS !== undefined && HELLO_COMMANDS.has(Object.keys(request.body)[0]);
+          await this.#writeAll(encodeReply(request, reply, streaming));
+          if (this.#closeAfterReply) this.close();
+          if (!streaming) break;
+          pending ??= reader.next().then((next) => {
+            clientSpoke = next !== null;
+            if (!next) this.close();
+            return next;
+          }, (error) => {
+            this.close();
+            throw error;
+          });
+          // The client spoke while streaming: the stream ends with the reply just sent.
+          if (clientSpoke) break;
+          request = { ...request, body: { ...request.body, topologyVersion: reply.topologyVersion } };
+        }
       }
+      await pending?.catch(() => null);
     } catch (error) {
       if (error instanceof ProtocolError) {
         log.warn("closing connection {connectionId} from {client}: {reason}", {
@@ -78,11 +120,8 @@ export class ClientConnection implements ConnectionInfo {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#delay) {
-      clearTimeout(this.#delay.timer);
-      this.#delay.resolve();
-      this.#delay = undefined;
-    }
+    this.#closing.abort();
+    this.#wake();
     try {
       this.#conn.close();
     } catch {
@@ -90,29 +129,52 @@ export class ClientConnection implements ConnectionInfo {
     }
   }
 
+  /**
+   * Fails the operation in flight: its reply becomes `reply`, any pause in it ends now, and the socket
+   * closes once that reply is written. Without an operation in flight the socket closes at once.
+   */
+  interruptAndClose(reply: Document): void {
+    if (!this.active) return this.close();
+    this.#interruption = reply;
+    this.#closeAfterReply = true;
+    this.#wake();
+  }
+
+  /** Waits `ms`, or less if the connection closes or its operation is interrupted. */
+  pause(ms: number): Promise<void> {
+    if (this.#closed || this.#interruption) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#pauses.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#pauses.add(done);
+    });
+  }
+
+  #wake(): void {
+    for (const done of [...this.#pauses]) done();
+  }
+
   async #run(request: Request): Promise<Document> {
     this.active = true;
     this.currentCommand = request.body;
     this.currentOpId = nextOpId++;
     const db = request.body.$db ?? "admin";
-    const target = request.body[Object.keys(request.body)[0]];
+    const name = Object.keys(request.body)[0];
+    if (!this.application && !HELLO_COMMANDS.has(name)) this.application = true;
+    const target = request.body[name];
     this.currentNamespace = typeof target === "string" ? `${db}.${target}` : `${db}.$cmd`;
     try {
-      return await this.#host.execute(this, request);
+      const reply = await this.#host.execute(this, request);
+      return this.#interruption ?? reply;
     } finally {
+      this.#interruption = undefined;
       this.active = false;
       this.currentCommand = this.currentNamespace = this.currentOpId = undefined;
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#delay = undefined;
-        resolve();
-      }, ms);
-      this.#delay = { timer, resolve };
-    });
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {

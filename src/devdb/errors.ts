@@ -27,6 +27,19 @@ export const ErrorCode = {
   UnsupportedOpQueryCommand: 352,
   Location40324: 40324,
   DuplicateKey: 11000,
+  // Authentication and replica-set errors (issue 11).
+  UserNotFound: 11,
+  Unauthorized: 13,
+  AuthenticationFailed: 18,
+  RoleNotFound: 31,
+  NoReplicationEnabled: 76,
+  PrimarySteppedDown: 189,
+  TransactionTooOld: 225,
+  AtlasError: 8000,
+  NotWritablePrimary: 10107,
+  InterruptedDueToReplStateChange: 11602,
+  NotPrimaryNoSecondaryOk: 13435,
+  Location51003: 51003,
 } as const;
 
 /** One of the code names above. */

@@ -1,7 +1,9 @@
 /**
  * `deno task devdb`: runs the embedded server until SIGINT or SIGTERM.
  *
- * The first line of stdout is the server's `mongodb://` URL (scripts read it); logs go to stderr.
+ * The first line of stdout is the server's `mongodb://` URL (scripts read it): a seed list with
+ * `replicaSet=` for a replica set, with the app user's credentials for `--atlas-m0`. Logs go to stderr, and
+ * never carry the URL, which may hold a password.
  *
  * @module
  */
@@ -51,8 +53,8 @@ async function main(): Promise<number> {
   const log = devdbLogger("main");
   const server = await startDevDb(parsed.options);
   writeLine(Deno.stdout, server.url);
-  log.info("serving {url} (data: {data}); stop with Ctrl-C or SIGTERM", {
-    url: server.url,
+  log.info("serving {hosts} (data: {data}); stop with Ctrl-C or SIGTERM", {
+    hosts: server.members.map((member) => `${member.host}:${member.port}`).join(","),
     data: parsed.options.dataDir ?? "memory only",
   });
   const signal = await new Promise<Deno.Signal>((resolve) => {

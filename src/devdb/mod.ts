@@ -16,4 +16,15 @@
  * @module
  */
 export { startDevDb } from "./server.ts";
-export type { DevDb, DevDbOptions, DevDbStats, DevDbWorkerRequest, DevDbWorkerResponse } from "./types.ts";
+export type {
+  DevDb,
+  DevDbAtlasM0Options,
+  DevDbMember,
+  DevDbOptions,
+  DevDbReplicaSetOptions,
+  DevDbRole,
+  DevDbStats,
+  DevDbUser,
+  DevDbWorkerRequest,
+  DevDbWorkerResponse,
+} from "./types.ts";

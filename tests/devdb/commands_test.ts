@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { Long } from "mongodb";
 import { withDevDb } from "./harness.ts";
 
-Deno.test("hello describes a standalone with wire version 21", () =>
+Deno.test("hello describes a standalone with wire version 25 (MongoDB 8.0)", () =>
   withDevDb(async ({ client }) => {
     const hello = await client.db("admin").command({ hello: 1 });
     assert.equal(hello.isWritablePrimary, true);
-    assert.equal(hello.maxWireVersion, 21);
+    assert.equal(hello.maxWireVersion, 25);
     assert.equal(hello.minWireVersion, 0);
     assert.equal(hello.maxBsonObjectSize, 16 * 1024 * 1024);
     assert.equal(hello.maxMessageSizeBytes, 48_000_000);
@@ -23,9 +23,9 @@ Deno.test("ping, buildInfo and getParameter answer", () =>
   withDevDb(async ({ client }) => {
     const admin = client.db("admin");
     assert.deepEqual(await admin.command({ ping: 1 }), { ok: 1 });
-    assert.match((await admin.command({ buildInfo: 1 })).version, /^7\.0\./);
+    assert.match((await admin.command({ buildInfo: 1 })).version, /^8\.0\./);
     const fcv = await admin.command({ getParameter: 1, featureCompatibilityVersion: 1 });
-    assert.deepEqual(fcv.featureCompatibilityVersion, { version: "7.0" });
+    assert.deepEqual(fcv.featureCompatibilityVersion, { version: "8.0" });
   }));
 
 Deno.test("an unknown command is CommandNotFound and a transaction is IllegalOperation", () =>

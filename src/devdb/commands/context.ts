@@ -7,7 +7,21 @@ import type { Document } from "bson";
 import type { Catalog } from "../storage/catalog.ts";
 import type { CursorRegistry } from "../cursors.ts";
 import type { DevDbStats } from "../types.ts";
+import type { Privileges, UserRegistry } from "../auth/users.ts";
+import type { ScramConversation } from "../auth/scram.ts";
+import type { FailPoints } from "../fail_points.ts";
+import type { OpRateLimiter } from "../rate_limit.ts";
+import type { ReplicaMember } from "../replica/set.ts";
+import type { RetryableWrites } from "../retryable.ts";
 import { CommandError } from "../errors.ts";
+
+/** The user a connection authenticated as. */
+export interface AuthenticatedUser {
+  readonly user: string;
+  readonly db: string;
+  readonly roles: readonly { role: string; db: string }[];
+  readonly privileges: Privileges;
+}
 
 /** One client connection as commands and `currentOp` see it. */
 export interface ConnectionInfo {
@@ -26,6 +40,34 @@ export interface ConnectionInfo {
   readonly currentNamespace?: string;
   /** The id of the running operation. */
   readonly currentOpId?: number;
+  /** The user it authenticated as, if any. */
+  user?: AuthenticatedUser;
+  /** A SCRAM conversation in progress. */
+  sasl?: ScramConversation;
+  /** Aborts when the connection closes. */
+  readonly closing: AbortSignal;
+  /** Whether the operation in flight was interrupted (its reply is already decided). */
+  readonly interrupted: boolean;
+  /** Waits `ms`, or less if the connection closes or its operation is interrupted. */
+  pause(ms: number): Promise<void>;
+  /** Closes the socket; the reply in flight is dropped. */
+  close(): void;
+}
+
+/** What every member of the process shares: storage, users, retryable-write records, presets. */
+export interface ClusterServices {
+  readonly catalog: Catalog;
+  readonly cursors: CursorRegistry;
+  readonly users: UserRegistry;
+  readonly retryableWrites: RetryableWrites;
+  /** Atlas M0's operation-rate limit, when on. */
+  readonly rateLimiter?: OpRateLimiter;
+  /** Whether the Atlas M0 preset's refusals apply. */
+  readonly atlasM0: boolean;
+  /** The reply delay in milliseconds. */
+  readonly latencyMs: number;
+  /** Resolves once every change made so far is on disk (at once in memory mode). */
+  durable(): Promise<void>;
 }
 
 /** The server state commands read and change. */
@@ -43,6 +85,12 @@ export interface ServerState {
   connectionCounters(): { totalCreated: number; refused: number };
   /** Resolves once every change made so far is on disk (at once in memory mode). */
   durable(): Promise<void>;
+  /** What the members share. */
+  readonly cluster: ClusterServices;
+  /** This member's view of its replica set; undefined for a standalone. */
+  readonly replica?: ReplicaMember;
+  /** This member's fail points, when the `failPoints` option is on. */
+  readonly failPoints?: FailPoints;
 }
 
 /** A command invocation. */

@@ -10,6 +10,9 @@ import { OpCode, type Request } from "../wire/protocol.ts";
 import type { CommandContext, CommandHandler, ConnectionInfo, ServerState } from "./context.ts";
 import { ddlCommands } from "./ddl.ts";
 import { findAndModifyCommands } from "./find_and_modify.ts";
+import { runGuarded } from "./guard.ts";
+import { authCommands } from "./auth.ts";
+import { replicaCommands } from "./replica.ts";
 import { handshakeCommands } from "./handshake.ts";
 import { readCommands } from "./read.ts";
 import { statusCommands } from "./status.ts";
@@ -24,6 +27,8 @@ const COMMANDS: Record<string, CommandHandler> = {
   ...writeCommands,
   ...findAndModifyCommands,
   ...ddlCommands,
+  ...authCommands,
+  ...replicaCommands,
 };
 
 // The commands mongod still accepts over OP_QUERY; anything else there is "UnsupportedOpQueryCommand".
@@ -40,7 +45,7 @@ function databaseOf(request: Request): string {
   return db;
 }
 
-function check(request: Request, name: string | undefined): CommandHandler {
+function check(server: ServerState, request: Request, name: string | undefined): CommandHandler {
   if (name === undefined) throw new CommandError("FailedToParse", "empty command document");
   if (request.opCode === OpCode.QUERY && !OP_QUERY_COMMANDS.has(name)) {
     throw new CommandError(
@@ -49,10 +54,16 @@ function check(request: Request, name: string | undefined): CommandHandler {
     );
   }
   const body = request.body;
-  if (body.startTransaction === true || body.autocommit === false || body.txnNumber !== undefined) {
+  if (body.txnNumber !== undefined && !server.replica) {
     throw new CommandError(
       "IllegalOperation",
       "Transaction numbers are only allowed on a replica set member or mongos",
+    );
+  }
+  if (body.startTransaction === true || body.autocommit === false) {
+    throw new CommandError(
+      "IllegalOperation",
+      "Multi-document transactions are not supported by the embedded server",
     );
   }
   const handler = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
@@ -68,12 +79,12 @@ export async function executeCommand(
 ): Promise<Document> {
   const name = Object.keys(request.body)[0];
   try {
-    const handler = check(request, name);
+    const handler = check(server, request, name);
     if (name === "find") server.opcounters.query++;
     else if (name === "getMore") server.opcounters.getmore++;
     else if (!OWN_COUNTER.has(name)) server.opcounters.command++;
     const context: CommandContext = { server, connection, db: databaseOf(request), body: request.body, name };
-    const reply = await handler(context);
+    const reply = await runGuarded(context, handler);
     if (reply.ok === undefined) reply.ok = 1;
     return reply;
   } catch (error) {

@@ -81,7 +81,7 @@ function distinct(context: CommandContext): Document {
   return { values: [...seen.values()], ok: 1 };
 }
 
-async function aggregate({ server, db, body }: CommandContext): Promise<Document> {
+async function aggregate({ server, db, body, connection }: CommandContext): Promise<Document> {
   const pipeline = body.pipeline;
   if (!Array.isArray(pipeline)) {
     throw new CommandError("TypeMismatch", "'pipeline' option must be specified as an array");
@@ -98,7 +98,8 @@ async function aggregate({ server, db, body }: CommandContext): Promise<Document
   let input: Document[] | undefined;
   const currentOp = stages[0]?.$currentOp as Document | undefined;
   if (currentOp) {
-    input = currentOperations(server, currentOp.idleConnections === true);
+    const owner = currentOp.allUsers === true ? undefined : connection;
+    input = currentOperations(server, currentOp.idleConnections === true, owner);
     stages = stages.slice(1);
   } else if (target === undefined && stages[0]?.$documents) {
     input = stages[0].$documents as Document[];

@@ -7,7 +7,7 @@ import { type Document, Long } from "bson";
 import { Query } from "mingo";
 import { withMingo } from "../storage/query.ts";
 import { SERVER_VERSION } from "./handshake.ts";
-import type { CommandContext, CommandHandler, ServerState } from "./context.ts";
+import type { CommandContext, CommandHandler, ConnectionInfo, ServerState } from "./context.ts";
 
 // mongod's default cap when none is configured.
 const DEFAULT_AVAILABLE = 838_860;
@@ -51,11 +51,19 @@ function serverStatus({ server }: CommandContext): Document {
   };
 }
 
-/** One `inprog` entry per open connection; idle ones only when `all` is set. */
-export function currentOperations(server: ServerState, all: boolean): Document[] {
+function sameUser(a: ConnectionInfo, b: ConnectionInfo): boolean {
+  return a.user?.user === b.user?.user && a.user?.db === b.user?.db;
+}
+
+/**
+ * One `inprog` entry per open connection; idle ones only when `all` is set; with `owner`, only the
+ * connections of the user `owner` is authenticated as (`$ownOps`, `allUsers: false`).
+ */
+export function currentOperations(server: ServerState, all: boolean, owner?: ConnectionInfo): Document[] {
   const entries: Document[] = [];
   for (const connection of server.connections()) {
     if (!all && !connection.active) continue;
+    if (owner && !sameUser(connection, owner)) continue;
     const entry: Document = {
       type: "op",
       host: `${server.hostname}:${server.port}`,
@@ -66,6 +74,9 @@ export function currentOperations(server: ServerState, all: boolean): Document[]
       clientMetadata: connection.clientMetadata ?? {},
       active: connection.active,
       currentOpTime: new Date().toISOString(),
+      ...(connection.user
+        ? { effectiveUsers: [{ user: connection.user.user, db: connection.user.db }] }
+        : {}),
     };
     if (connection.active) {
       entry.opid = connection.currentOpId;
@@ -90,12 +101,12 @@ const CURRENT_OP_OPTIONS = new Set([
   "$readPreference",
 ]);
 
-function currentOp({ server, body }: CommandContext): Document {
+function currentOp({ server, body, connection }: CommandContext): Document {
   const filter: Document = {};
   for (const [field, value] of Object.entries(body)) {
     if (!CURRENT_OP_OPTIONS.has(field)) filter[field] = value;
   }
-  let inprog = currentOperations(server, body.$all === true);
+  let inprog = currentOperations(server, body.$all === true, body.$ownOps === true ? connection : undefined);
   if (Object.keys(filter).length) {
     const query = withMingo(() => new Query(filter, {}));
     inprog = inprog.filter((entry) => query.test(entry));

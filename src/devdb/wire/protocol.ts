@@ -17,6 +17,7 @@ export const OpCode = { REPLY: 1, QUERY: 2004, MSG: 2013 } as const;
 
 const FLAG_CHECKSUM = 1 << 0;
 const FLAG_MORE_TO_COME = 1 << 1;
+const FLAG_EXHAUST_ALLOWED = 1 << 16;
 // Bits 0-15 are "required": a receiver must reject a message with one it does not know.
 const KNOWN_REQUIRED_FLAGS = FLAG_CHECKSUM | FLAG_MORE_TO_COME;
 
@@ -38,6 +39,8 @@ export interface Request {
   body: Document;
   /** OP_MSG moreToCome: the client expects no reply. */
   moreToCome: boolean;
+  /** OP_MSG exhaustAllowed: the client accepts a stream of replies (the awaitable hello). */
+  exhaustAllowed?: boolean;
   /** For OP_QUERY: the namespace queried, e.g. `admin.$cmd`. */
   collectionName?: string;
 }
@@ -108,7 +111,13 @@ function decodeOpMsg(frame: Uint8Array, view: DataView, requestId: number): Requ
   }
   if (!body) throw new ProtocolError("OP_MSG has no body section");
   for (const [identifier, docs] of sequences) body[identifier] = docs;
-  return { requestId, opCode: OpCode.MSG, body, moreToCome: (flags & FLAG_MORE_TO_COME) !== 0 };
+  return {
+    requestId,
+    opCode: OpCode.MSG,
+    body,
+    moreToCome: (flags & FLAG_MORE_TO_COME) !== 0,
+    exhaustAllowed: (flags & FLAG_EXHAUST_ALLOWED) !== 0,
+  };
 }
 
 function decodeOpQuery(frame: Uint8Array, requestId: number): Request {
@@ -131,14 +140,18 @@ function writeHeader(view: DataView, length: number, responseTo: number, opCode:
   view.setInt32(12, opCode, true);
 }
 
-/** Encodes a reply in the shape the request came in: OP_MSG for OP_MSG, OP_REPLY for OP_QUERY. */
-export function encodeReply(request: Request, reply: Document): Uint8Array {
+/**
+ * Encodes a reply in the shape the request came in: OP_MSG for OP_MSG, OP_REPLY for OP_QUERY. With
+ * `moreToCome` (OP_MSG only) the client is told more replies to the same request follow.
+ */
+export function encodeReply(request: Request, reply: Document, moreToCome = false): Uint8Array {
   const size = calculateObjectSize(reply);
   if (request.opCode === OpCode.MSG) {
     const frame = new Uint8Array(21 + size);
     const view = new DataView(frame.buffer);
     writeHeader(view, frame.length, request.requestId, OpCode.MSG);
-    // flags (bytes 16..19) stay 0; byte 20 is section kind 0.
+    if (moreToCome) view.setUint32(16, FLAG_MORE_TO_COME, true);
+    // byte 20 is section kind 0.
     serializeWithBufferAndIndex(reply, frame, { index: 21 });
     return frame;
   }
