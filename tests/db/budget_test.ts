@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { connectionBudget, hostCount } from "../../src/db/budget.ts";
+import { appConnectionsPerMember, peakUnderLoad } from "../helpers/elections.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { spawnReplicaSet } from "../helpers/replica_set_process.ts";
+import { type ServerProcess, spawnServer } from "../helpers/server_process.ts";
 
 Deno.test("the seeds' before after five restarts: fifteen processes at the driver default overrun a member", () => {
   const budget = connectionBudget({ appInstances: 15, hosts: 3, maxPoolSize: 100, connectionLimit: 500 });
@@ -77,4 +81,57 @@ Deno.test("hosts are counted from the seed list; SRV assumes three", () => {
   assert.equal(hostCount("mongodb://127.0.0.1:27017/?directConnection=true"), 1);
   assert.equal(hostCount("mongodb://a:1,b:2,c:3/zien?replicaSet=rs0"), 3);
   assert.equal(hostCount("mongodb+srv://user:pw@cluster0.example.net/zien"), 3);
+});
+
+Deno.test("on a replica set, the predicted connections per member are the measured peak, within 1", async () => {
+  const devdb = await spawnReplicaSet({ replicaSet: { name: "rs0", members: 3 } });
+  const env = {
+    MONGODB_URL: devdb.url,
+    DB_NAME: "zien_budget",
+    DB_MAX_POOL_SIZE: "10",
+    DB_MIN_POOL_SIZE: "2",
+  };
+  const servers: ServerProcess[] = [];
+  try {
+    servers.push(...await Promise.all([1, 2, 3].map(() => spawnServer({ env }))));
+    const predict = (instances: number) =>
+      connectionBudget({
+        appInstances: instances,
+        hosts: 3,
+        maxPoolSize: 10,
+        minPoolSize: 2,
+        connectionLimit: 500,
+      });
+    const primary = (await devdb.primaryIndex())!;
+    // Each client's RTT pinger opens its connection one heartbeat (10 s) after the monitor's: until then a
+    // member holds one monitoring connection per instance, not two.
+    await waitFor(async () => {
+      const idle = await appConnectionsPerMember(devdb);
+      return idle.every((n, i) => i === primary || n === predict(3).perInstanceOnSecondary * 3);
+    }, {
+      what: "every instance's monitor and RTT pinger on every secondary",
+      timeoutMs: 25_000,
+      intervalMs: 200,
+    });
+    await devdb.setLatency(20);
+    const measured = [
+      { instances: 1, peak: await peakUnderLoad(devdb, [servers[0]], { concurrency: 40, ms: 1_500 }) },
+      { instances: 3, peak: await peakUnderLoad(devdb, servers, { concurrency: 120, ms: 1_500 }) },
+    ];
+    for (const { instances, peak } of measured) {
+      const budget = predict(instances);
+      const predicted = peak.map((_, i) =>
+        i === primary ? budget.perMember : instances * budget.perInstanceOnSecondary
+      );
+      for (const [i, n] of peak.entries()) {
+        assert.ok(
+          Math.abs(n - predicted[i]) <= 1,
+          `${instances} instance(s), member ${i}: measured ${peak}, predicted ${predicted}`,
+        );
+      }
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.kill()));
+    await devdb.stop();
+  }
 });
