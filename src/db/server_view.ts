@@ -5,11 +5,14 @@
  * refused `serverStatus`; the view says which source answered. It never throws.
  *
  * The list of connections, in the order tried:
- * 1. the full view (`$currentOp` with `allUsers: true`), while the user is not known to lack `inprog`; a
- *    refusal (Unauthorized) is remembered in `ViewState`, so a readWrite user is asked once;
+ * 1. the full view, while the user is not known to lack `inprog`: `$currentOp` with `allUsers: true`, then
+ *    the `currentOp` command with `$all`; Unauthorized is remembered in `ViewState`, so a readWrite user is
+ *    asked once;
  * 2. `$currentOp` with `allUsers: false, idleConnections: true` on admin: the user's own connections;
- * 3. the `currentOp` command with `$ownOps: true` (servers without the aggregation stage), or with `$all`
- *    when the user has `inprog`.
+ * 3. the `currentOp` command with `$ownOps: true, $all: true` (servers without the aggregation stage).
+ *
+ * The driver's monitoring connections never authenticate, so a view of our own user's connections holds the
+ * pools only; one of all users holds them all.
  *
  * @module
  */
@@ -145,15 +148,13 @@ async function readConnections(
       return { source: "all users", command: "$currentOp allUsers: true", entries: await stage(true) };
     } catch (err) {
       if (!isRefusal(err)) throw err;
-      if (!isUnauthorized(err)) {
-        // No aggregation stage (an older server): the command, with everyone's connections.
-        try {
-          return { source: "all users", command: "currentOp $all", entries: await command({ $all: true }) };
-        } catch (fallbackErr) {
-          if (!isUnauthorized(fallbackErr)) throw fallbackErr;
-        }
-      }
-      state.mayHaveInprog = false;
+    }
+    // No aggregation stage (an older server), or one that authorizes the stage by other privileges.
+    try {
+      return { source: "all users", command: "currentOp $all", entries: await command({ $all: true }) };
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      if (isUnauthorized(err)) state.mayHaveInprog = false;
     }
   }
   try {
@@ -163,7 +164,8 @@ async function readConnections(
     return {
       source: "own user only",
       command: "currentOp $ownOps",
-      entries: await command({ $ownOps: true }),
+      // `$all` means idle connections too (as idleConnections does); `$ownOps` keeps it to our user.
+      entries: await command({ $ownOps: true, $all: true }),
     };
   }
 }
