@@ -45,6 +45,9 @@ export class ClientConnection implements ConnectionInfo {
   #closed = false;
   #interruption?: Document;
   #closeAfterReply = false;
+  // The command being answered, from its frame until its reply is written.
+  #answering?: Document;
+  #graceTimer?: ReturnType<typeof setTimeout>;
   readonly #pauses = new Set<() => void>();
 
   constructor(conn: Deno.Conn, id: number, host: ConnectionHost) {
@@ -76,12 +79,13 @@ export class ClientConnection implements ConnectionInfo {
         clientSpoke = false;
         if (!frame) break;
         let request = decodeRequest(frame);
+        this.#answering = request.body;
         while (!this.#closed) {
-          const reply = await this.#run(request);
+          let reply = await this.#run(request);
+          if (this.#host.latencyMs > 0 && !this.#closed) await this.pause(this.#host.latencyMs);
+          // A step-down while the request was being answered replaces its reply.
+          if (this.#interruption) [reply, this.#interruption] = [this.#interruption, undefined];
           if (request.moreToCome || this.#closed) break;
-          const latency = this.#host.latencyMs;
-          if (latency > 0) await this.pause(latency);
-          if (this.#closed) break;
           const streaming = request.exhaustAllowed && reply.ok === 1 && reply.topologyVersion !== undefined &&
             request.body.maxAwaitTimeMS !== undefined && HELLO_COMMANDS.has(Object.keys(request.body)[0]);
           await this.#writeAll(encodeReply(request, reply, streaming));
@@ -91,14 +95,16 @@ export class ClientConnection implements ConnectionInfo {
             clientSpoke = next !== null;
             if (!next) this.close();
             return next;
-          }, (error) => {
+          }, () => {
+            // The socket failed or was closed under the read: the stream is over.
             this.close();
-            throw error;
+            return null;
           });
           // The client spoke while streaming: the stream ends with the reply just sent.
           if (clientSpoke) break;
           request = { ...request, body: { ...request.body, topologyVersion: reply.topologyVersion } };
         }
+        this.#answering = undefined;
       }
       await pending?.catch(() => null);
     } catch (error) {
@@ -120,6 +126,7 @@ export class ClientConnection implements ConnectionInfo {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#graceTimer);
     this.#closing.abort();
     this.#wake();
     try {
@@ -130,14 +137,22 @@ export class ClientConnection implements ConnectionInfo {
   }
 
   /**
-   * Fails the operation in flight: its reply becomes `reply`, any pause in it ends now, and the socket
-   * closes once that reply is written. Without an operation in flight the socket closes at once.
+   * Ends the connection as a primary stepping down does: an operation in flight is answered with
+   * `interruption` (a hello in flight with the new topology), then the socket closes. An idle application
+   * connection still answers what arrives in the next `graceMs` (which the step-down refuses, with a label
+   * the driver retries on) before it closes; an idle monitoring connection closes at once.
    */
-  interruptAndClose(reply: Document): void {
-    if (!this.active) return this.close();
-    this.#interruption = reply;
+  closeForStepDown(interruption: (command: Document) => Document, graceMs: number): void {
+    if (this.#closed) return;
     this.#closeAfterReply = true;
-    this.#wake();
+    const command = this.#answering;
+    if (command) {
+      if (!HELLO_COMMANDS.has(Object.keys(command)[0])) this.#interruption = interruption(command);
+      this.#wake();
+      return;
+    }
+    if (!this.application) return this.close();
+    this.#graceTimer = setTimeout(() => this.close(), graceMs);
   }
 
   /** Waits `ms`, or less if the connection closes or its operation is interrupted. */
@@ -168,10 +183,8 @@ export class ClientConnection implements ConnectionInfo {
     const target = request.body[name];
     this.currentNamespace = typeof target === "string" ? `${db}.${target}` : `${db}.$cmd`;
     try {
-      const reply = await this.#host.execute(this, request);
-      return this.#interruption ?? reply;
+      return await this.#host.execute(this, request);
     } finally {
-      this.#interruption = undefined;
       this.active = false;
       this.currentCommand = this.currentNamespace = this.currentOpId = undefined;
     }

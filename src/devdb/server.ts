@@ -13,7 +13,7 @@ import { devdbLogger } from "./log.ts";
 import { Member } from "./member.ts";
 import { type Journal, openJournal } from "./persist/journal.ts";
 import { OpRateLimiter } from "./rate_limit.ts";
-import { DEFAULT_STEP_DOWN_SECONDS, ReplicaSet } from "./replica/set.ts";
+import { DEFAULT_STEP_DOWN_SECONDS, ReplicaSet, STEPPING_DOWN_MS } from "./replica/set.ts";
 import { RetryableWrites } from "./retryable.ts";
 import { Catalog } from "./storage/catalog.ts";
 import { sweepExpired } from "./ttl.ts";
@@ -220,13 +220,13 @@ class DevDbServer implements DevDb, ClusterServices {
     return member;
   }
 
-  // mongod fails the operations in flight on a primary that steps down; like mongod before 4.2 this one
-  // also closes its application connections (monitoring ones stay and hear the new topology), which is
-  // what clears the driver's pool.
+  // mongod fails the operations in flight on a primary that steps down (11602). Like mongod before 4.2,
+  // this one also closes its client connections once they have answered what they hold (the held hellos
+  // the new topology): the driver's monitor sees its socket close and clears the pool.
   #closeOnStepDown(index: number): void {
     for (const connection of this.#members[index].clientConnections()) {
-      if (!connection.application || connection.currentCommand?.replSetStepDown !== undefined) continue;
-      connection.interruptAndClose(interruptedReply(connection.currentCommand));
+      if (connection.currentCommand?.replSetStepDown !== undefined) continue;
+      connection.closeForStepDown(interruptedReply, STEPPING_DOWN_MS);
     }
   }
 

@@ -3,6 +3,7 @@ import { MongoClient, MongoServerError, type TopologyDescription } from "mongodb
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { rawCommand } from "./raw_command.ts";
+import { parseCliArgs } from "../../src/devdb/cli_args.ts";
 
 Deno.test("the driver discovers a 3-member set from the seed list; the secondaries refuse writes and primary reads", async () => {
   const devdb = await startDevDb({ replicaSet: { name: "rs0", members: 3 } });
@@ -126,4 +127,42 @@ Deno.test("connections per member: memberStats() and each member's serverStatus 
     await client.close();
     await devdb.stop();
   }
+});
+
+Deno.test("--replica-set NAME --members N on the command line; --port N puts the members on N, N+1, ...", async () => {
+  const parsed = parseCliArgs(["--replica-set", "rs1", "--members", "2", "--port", "0", "--in-memory"]);
+  assert.ok("options" in parsed);
+  assert.deepEqual(parsed.options.replicaSet, { name: "rs1", members: 2, electionDelayMs: undefined });
+  assert.equal(parsed.options.dataDir, undefined);
+  assert.ok("error" in parseCliArgs(["--members", "3"]), "--members needs --replica-set");
+  assert.ok("error" in parseCliArgs(["--replica-set", "rs1", "--members", "0"]));
+
+  // Ports picked by the OS and released can be taken again by someone else: try a few bases.
+  for (let attempt = 0;; attempt++) {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const base = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    if (base > 65_000) continue;
+    const devdb = await startDevDb({ port: base, replicaSet: { name: "rs1", members: 3 } }).catch((error) => {
+      if (attempt < 5 && error instanceof Deno.errors.AddrInUse) return undefined;
+      throw error;
+    });
+    if (!devdb) continue;
+    try {
+      assert.deepEqual(devdb.members.map((member) => member.port), [base, base + 1, base + 2]);
+      assert.equal(
+        devdb.url,
+        `mongodb://127.0.0.1:${base},127.0.0.1:${base + 1},127.0.0.1:${base + 2}/?replicaSet=rs1`,
+      );
+    } finally {
+      await devdb.stop();
+    }
+    return;
+  }
+});
+
+Deno.test("bad replica-set options are refused before anything listens", async () => {
+  await assert.rejects(startDevDb({ replicaSet: { name: "bad name", members: 3 } }), /replicaSet.name/);
+  await assert.rejects(startDevDb({ replicaSet: { name: "rs0", members: 0 } }), /replicaSet.members/);
+  await assert.rejects(startDevDb({ urlUser: "nobody" }), /urlUser nobody/);
 });

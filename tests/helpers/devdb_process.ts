@@ -25,11 +25,14 @@ export interface SpawnDevDbOptions {
   logLevel?: string;
   /** How long to wait for the URL line. @default 15000 */
   startTimeoutMs?: number;
+  /** More command-line flags (`--replica-set rs0`, `--atlas-m0`, ...). */
+  args?: string[];
 }
 
 /** A running child server. */
 export interface DevDbProcess {
   url: string;
+  /** The (first member's) port. */
   port: number;
   pid: number;
   /** Resolves with the exit status once the child has exited. */
@@ -71,6 +74,7 @@ export async function spawnDevDb(options: SpawnDevDbOptions = {}): Promise<DevDb
   const args = ["run", "-P=devdb", "src/devdb/main.ts", "--port", String(options.port ?? 0)];
   args.push(...(options.dataDir ? ["--data-dir", options.dataDir] : ["--in-memory"]));
   if (options.maxConnections !== undefined) args.push("--max-connections", String(options.maxConnections));
+  args.push(...options.args ?? []);
   const child = new Deno.Command("deno", {
     args,
     cwd: ROOT,
@@ -103,5 +107,7 @@ export async function spawnDevDb(options: SpawnDevDbOptions = {}): Promise<DevDb
     await stop(1_000);
     throw new Error(`devdb did not print its URL (got ${JSON.stringify(url)}); stderr:\n${stderr}`);
   }
-  return { url, port: Number(new URL(url).port), pid: child.pid, status, stop };
+  // A seed list is no WHATWG URL: the first member's port is read by hand.
+  const port = Number(/^mongodb:\/\/(?:[^@/]*@)?[^:/,]+:(\d+)/.exec(url)?.[1]);
+  return { url, port, pid: child.pid, status, stop };
 }

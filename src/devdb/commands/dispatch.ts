@@ -10,7 +10,7 @@ import { OpCode, type Request } from "../wire/protocol.ts";
 import type { CommandContext, CommandHandler, ConnectionInfo, ServerState } from "./context.ts";
 import { ddlCommands } from "./ddl.ts";
 import { findAndModifyCommands } from "./find_and_modify.ts";
-import { runGuarded } from "./guard.ts";
+import { refuseOnAtlasM0, runGuarded } from "./guard.ts";
 import { authCommands } from "./auth.ts";
 import { replicaCommands } from "./replica.ts";
 import { handshakeCommands } from "./handshake.ts";
@@ -66,6 +66,7 @@ function check(server: ServerState, request: Request, name: string | undefined):
       "Multi-document transactions are not supported by the embedded server",
     );
   }
+  if (server.cluster.atlasM0) refuseOnAtlasM0(name);
   const handler = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!handler) throw new CommandError("CommandNotFound", `no such command: '${name}'`);
   return handler;

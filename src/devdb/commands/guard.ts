@@ -141,6 +141,18 @@ const CODE_NAMES = new Map<number, string>([
   [13436, "NotPrimaryOrSecondary"],
 ]);
 
+/**
+ * Atlas M0 refuses these before anything else, known to this server or not, with Atlas's message and
+ * code 8000 (AtlasError).
+ */
+export function refuseOnAtlasM0(name: string): void {
+  if (!ATLAS_M0_REFUSED.has(name)) return;
+  throw new CommandError(
+    "AtlasError",
+    `${name} is not allowed or the syntax is incorrect, see the Atlas documentation for more information`,
+  );
+}
+
 function isRetryableWrite(context: CommandContext): boolean {
   return context.body.txnNumber !== undefined && RETRYABLE_WRITE_COMMANDS.has(context.name);
 }
@@ -164,9 +176,8 @@ export function errorReply(
 }
 
 /** The reply an operation in flight gets when its primary steps down. */
-export function interruptedReply(command: Document | undefined): Document {
-  const name = command ? Object.keys(command)[0] : "";
-  const retryable = command?.txnNumber !== undefined && RETRYABLE_WRITE_COMMANDS.has(name);
+export function interruptedReply(command: Document): Document {
+  const retryable = command.txnNumber !== undefined && RETRYABLE_WRITE_COMMANDS.has(Object.keys(command)[0]);
   return {
     ok: 0,
     errmsg: "operation was interrupted because of a replication state change",
@@ -203,8 +214,22 @@ function authorize(context: CommandContext, rule: Rule): void {
     if (!allowsCluster(privileges, rule.cluster)) throw unauthorized(context);
     return;
   }
+  if (isCurrentOpPipeline(context)) return authorizePipeline(context);
   if (!rule.action || !allows(privileges, rule.action, context.db)) throw unauthorized(context);
   if (context.name === "aggregate") authorizePipeline(context);
+}
+
+// `$currentOp` reads no collection: it needs no privilege on its database, only inprog for allUsers.
+function isCurrentOpPipeline(context: CommandContext): boolean {
+  const pipeline = context.body.pipeline;
+  if (context.name !== "aggregate" || !Array.isArray(pipeline) || !pipeline[0]?.$currentOp) return false;
+  if (context.db !== "admin" || context.body.aggregate !== 1) {
+    throw new CommandError(
+      "InvalidNamespace",
+      "$currentOp must be run against the 'admin' database with {aggregate: 1}",
+    );
+  }
+  return true;
 }
 
 function authorizePipeline(context: CommandContext): void {
@@ -273,38 +298,60 @@ async function applyFailPoint(
   return undefined;
 }
 
-/** Runs `handler` behind the guard; refusals come back as error replies or CommandErrors. */
-export async function runGuarded(context: CommandContext, handler: CommandHandler): Promise<Document> {
+/**
+ * Runs `handler` behind the guard; refusals come back as error replies or CommandErrors. Synchronous until
+ * something has to wait (a blocked fail point, the rate limit), so the common path costs no extra promise.
+ */
+export function runGuarded(context: CommandContext, handler: CommandHandler): Document | Promise<Document> {
   const { server, name } = context;
-  const cluster = server.cluster;
   const rule = RULES.get(name) ?? ROOT_ONLY;
-  if (cluster.users.size > 0 && !rule.open) authorize(context, rule);
-  if (cluster.atlasM0 && ATLAS_M0_REFUSED.has(name)) {
-    throw new CommandError(
-      "AtlasError",
-      `${name} is not allowed or the syntax is incorrect, see the Atlas documentation for more information`,
-    );
-  }
-  let failure: FailCommandAction | undefined;
+  if (server.cluster.users.size > 0 && !rule.open) authorize(context, rule);
   if (server.failPoints?.active && name !== "configureFailPoint") {
-    failure = server.failPoints.match(name, context.connection.appName);
-    if (failure) {
-      const reply = await applyFailPoint(context, failure);
-      if (reply) return reply;
-    }
+    const failure = server.failPoints.match(name, context.connection.appName);
+    if (failure) return runFailing(context, rule, handler, failure);
   }
+  return runAdmitted(context, rule, handler);
+}
+
+async function runFailing(
+  context: CommandContext,
+  rule: Rule,
+  handler: CommandHandler,
+  failure: FailCommandAction,
+): Promise<Document> {
+  const refusal = await applyFailPoint(context, failure);
+  if (refusal) return refusal;
+  const reply = await runAdmitted(context, rule, handler);
+  if (failure.writeConcernError && reply.ok !== 0) {
+    return { ...reply, writeConcernError: failure.writeConcernError };
+  }
+  return reply;
+}
+
+function runAdmitted(
+  context: CommandContext,
+  rule: Rule,
+  handler: CommandHandler,
+): Document | Promise<Document> {
+  const { server } = context;
   if (server.replica) {
     const refusal = replicaRefusal(context, rule);
     if (refusal) return refusal;
   }
-  if (cluster.rateLimiter && !rule.open) await cluster.rateLimiter.take();
+  const wait = server.cluster.rateLimiter && !rule.open ? server.cluster.rateLimiter.take() : undefined;
+  if (wait) return wait.then(() => runHandler(context, handler));
+  return runHandler(context, handler);
+}
+
+function runHandler(context: CommandContext, handler: CommandHandler): Document | Promise<Document> {
   if (context.connection.interrupted) return { ok: 0 };
-  const reply =
-    await (isRetryableWrite(context) && context.body.lsid
-      ? cluster.retryableWrites.run(context.body.lsid, Number(context.body.txnNumber), () => handler(context))
-      : handler(context));
-  if (failure?.writeConcernError && reply.ok !== 0) {
-    return { ...reply, writeConcernError: failure.writeConcernError };
+  if (context.body.txnNumber !== undefined && context.body.lsid && isRetryableWrite(context)) {
+    const lsid = context.body.lsid;
+    return context.server.cluster.retryableWrites.run(
+      lsid,
+      Number(context.body.txnNumber),
+      () => handler(context),
+    );
   }
-  return reply;
+  return handler(context);
 }
