@@ -5,7 +5,7 @@
  * @module
  */
 
-const BENCHES = ["devdb", "monitoring", "runtime", "entries", "calls", "batching"] as const;
+const BENCHES = ["devdb", "monitoring", "runtime", "entries", "calls", "batching", "elections"] as const;
 
 const wanted = Deno.args.length > 0 ? Deno.args : [...BENCHES];
 const unknown = wanted.filter((name) => !(BENCHES as readonly string[]).includes(name));

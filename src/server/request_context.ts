@@ -46,10 +46,14 @@ const transientDbErrors = new Set([
 // NotPrimaryOrSecondary), when they outlast the driver's one retry.
 const electionCodes = new Set([10107, 189, 11602, 91, 11600, 13435, 13436]);
 
+// Deno's node:net raises this, unwrapped, when the driver writes to a socket the server has closed.
+const SOCKET_ENDED = /This socket has been ended by the other party/;
+
 /** Errors that mean "the database is saturated or away right now": the caller should retry. */
-function isTransientDbError(err: unknown): boolean {
+export function isTransientDbError(err: unknown): boolean {
   const error = err as { name?: string; code?: unknown; hasErrorLabel?: (label: string) => boolean } | null;
   if (transientDbErrors.has(error?.name ?? "")) return true;
+  if (err instanceof Error && SOCKET_ENDED.test(err.message)) return true;
   if (!error?.name?.startsWith("Mongo")) return false;
   return electionCodes.has(error.code as number) || error.hasErrorLabel?.("RetryableWriteError") === true;
 }

@@ -18,6 +18,7 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getLogger } from "../log.ts";
+import { isTransientDbError } from "./request_context.ts";
 import {
   hangupTwiml,
   parseStatusCallback,
@@ -34,6 +35,30 @@ import type { CallFlowDeps } from "../workers/call_outcomes.ts";
 import { attemptOf, attemptTranscriptUrl } from "../workers/call_urls.ts";
 
 const log = getLogger(["http", "webhooks"]);
+
+/** How long a callback keeps retrying a database that is away (an election), well inside Twilio's 15 s. */
+export const CALLBACK_DB_RETRY_MS = 8_000;
+
+/**
+ * Runs a callback's database work again while the database is away. Twilio never retries a status callback:
+ * a 503 would leave the call in progress until its lease expires, and then it is placed a second time. The
+ * handlers are idempotent (an advance is a conditional update, a response is set by its prompt id).
+ */
+async function riding<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + CALLBACK_DB_RETRY_MS;
+  for (let delayMs = 100;; delayMs = Math.min(delayMs * 2, 1_000)) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isTransientDbError(err) || Date.now() + delayMs > deadline) throw err;
+      log.info("callback: database unavailable ({error}); again in {delayMs} ms", {
+        error: err instanceof Error ? err.name : String(err),
+        delayMs,
+      });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
 
 /** The largest callback body accepted; Twilio's are a few hundred bytes. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
@@ -101,7 +126,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
     const url = new URL(c.req.url);
     const callback = parseStatusCallback(url, await formOf(c));
     if (callback === undefined) return c.text("Expected callId, CallSid and a known CallStatus", 400);
-    await handleStatusCallback(deps, callback, attemptOf(url));
+    await riding(() => handleStatusCallback(deps, callback, attemptOf(url)));
     return c.body(null, 204);
   });
 
@@ -110,7 +135,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
     const callback = parseTranscriptCallback(url, await formOf(c));
     if (callback === undefined) return c.text("Expected callId, promptId and CallSid", 400);
     const attempt = attemptOf(url);
-    const { next } = await handleTranscriptCallback(deps, callback, attempt);
+    const { next } = await riding(() => handleTranscriptCallback(deps, callback, attempt));
     if (next === undefined || attempt === undefined) return twiml(c, hangupTwiml("Thank you. Goodbye."));
     const action = attemptTranscriptUrl(deps.callbackBaseUrl(), callback.callId, next.promptId, attempt);
     return twiml(c, promptTwiml(next.text, action));
@@ -122,7 +147,7 @@ export function webhookRoutes(deps: WebhookDeps): Hono {
     const callSid = (await formOf(c)).get("CallSid");
     const attempt = attemptOf(url);
     if (callId === null || callSid === null) return c.text("Expected callId and CallSid", 400);
-    const first = await firstPrompt(deps, callId, attempt, callSid);
+    const first = await riding(() => firstPrompt(deps, callId, attempt, callSid));
     if (first === undefined || attempt === undefined) return twiml(c, hangupTwiml());
     const action = attemptTranscriptUrl(deps.callbackBaseUrl(), callId, first.promptId, attempt);
     return twiml(c, promptTwiml(first.text, action));
