@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { connectionBudget, hostCount } from "../../src/db/budget.ts";
-import { appConnectionsPerMember, peakUnderLoad } from "../helpers/elections.ts";
-import { waitFor } from "../helpers/wait.ts";
+import { measurePerMember } from "../helpers/elections.ts";
 import { spawnReplicaSet } from "../helpers/replica_set_process.ts";
 import { type ServerProcess, spawnServer } from "../helpers/server_process.ts";
 
@@ -94,39 +93,11 @@ Deno.test("on a replica set, the predicted connections per member are the measur
   const servers: ServerProcess[] = [];
   try {
     servers.push(...await Promise.all([1, 2, 3].map(() => spawnServer({ env }))));
-    const predict = (instances: number) =>
-      connectionBudget({
-        appInstances: instances,
-        hosts: 3,
-        maxPoolSize: 10,
-        minPoolSize: 2,
-        connectionLimit: 500,
-      });
-    const primary = (await devdb.primaryIndex())!;
-    // Each client's RTT pinger opens its connection one heartbeat (10 s) after the monitor's: until then a
-    // member holds one monitoring connection per instance, not two.
-    await waitFor(async () => {
-      const idle = await appConnectionsPerMember(devdb);
-      return idle.every((n, i) => i === primary || n === predict(3).perInstanceOnSecondary * 3);
-    }, {
-      what: "every instance's monitor and RTT pinger on every secondary",
-      timeoutMs: 25_000,
-      intervalMs: 200,
-    });
-    await devdb.setLatency(20);
-    const measured = [
-      { instances: 1, peak: await peakUnderLoad(devdb, [servers[0]], { concurrency: 40, ms: 1_500 }) },
-      { instances: 3, peak: await peakUnderLoad(devdb, servers, { concurrency: 120, ms: 1_500 }) },
-    ];
-    for (const { instances, peak } of measured) {
-      const budget = predict(instances);
-      const predicted = peak.map((_, i) =>
-        i === primary ? budget.perMember : instances * budget.perInstanceOnSecondary
-      );
-      for (const [i, n] of peak.entries()) {
+    for (const row of await measurePerMember(devdb, servers, { maxPoolSize: 10, minPoolSize: 2 })) {
+      for (const [i, peak] of row.measured.entries()) {
         assert.ok(
-          Math.abs(n - predicted[i]) <= 1,
-          `${instances} instance(s), member ${i}: measured ${peak}, predicted ${predicted}`,
+          Math.abs(peak - row.predicted[i]) <= 1,
+          `${row.instances} instance(s), member ${i}: measured ${row.measured}, predicted ${row.predicted}`,
         );
       }
     }

@@ -9,6 +9,7 @@
  */
 import type { Db, MongoClient } from "mongodb";
 import { APP_NAME_PREFIX } from "../../src/db/client.ts";
+import { connectionBudget } from "../../src/db/budget.ts";
 import { signUp } from "./api.ts";
 import type { ServerProcess } from "./server_process.ts";
 import { waitFor } from "./wait.ts";
@@ -391,4 +392,51 @@ export async function peakUnderLoad(
     throw new Error(`${failed.length} of ${statuses.length} reads failed: ${failed.slice(0, 5)}`);
   }
   return peakPerMember(samples, 0, Date.now());
+}
+
+/** The budget's prediction and the measured peak, per member, for one number of instances. */
+export interface PerMemberRow {
+  instances: number;
+  predicted: number[];
+  measured: number[];
+}
+
+/**
+ * Waits for the idle steady state (each client's RTT pinger opens its connection one heartbeat, 10 s, after
+ * its monitor: until then a member holds one monitoring connection per instance, not two), then loads the
+ * first server alone and then all of them, and returns the budget's prediction beside each member's peak.
+ * The servers must run with `pool`'s sizes.
+ */
+export async function measurePerMember(
+  devdb: ReplicaSetProcess,
+  servers: ServerProcess[],
+  pool: { maxPoolSize: number; minPoolSize: number },
+): Promise<PerMemberRow[]> {
+  const predict = (instances: number) =>
+    connectionBudget({ appInstances: instances, hosts: devdb.members.length, ...pool, connectionLimit: 500 });
+  const primary = await devdb.primaryIndex();
+  const onSecondary = servers.length * predict(1).perInstanceOnSecondary;
+  await waitFor(async () => {
+    const idle = await appConnectionsPerMember(devdb);
+    return idle.every((n, i) => i === primary || n === onSecondary);
+  }, {
+    what: "every instance's monitor and RTT pinger on every secondary",
+    timeoutMs: 25_000,
+    intervalMs: 200,
+  });
+  await devdb.setLatency(20);
+  try {
+    const rows: PerMemberRow[] = [];
+    for (const counted of [servers.slice(0, 1), servers]) {
+      const measured = await peakUnderLoad(devdb, counted, { concurrency: 40 * counted.length, ms: 1_500 });
+      const budget = predict(counted.length);
+      const predicted = measured.map((_, i) =>
+        i === primary ? budget.perMember : counted.length * budget.perInstanceOnSecondary
+      );
+      rows.push({ instances: counted.length, predicted, measured });
+    }
+    return rows;
+  } finally {
+    await devdb.setLatency(0);
+  }
 }
