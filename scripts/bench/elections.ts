@@ -59,7 +59,8 @@ function electionRow(run: ElectionRun, e: EventCounts): string {
   const peak = peakPerMember(run.connections, run.faultAt, run.recoveredAt);
   const after = run.connections.at(-1)?.perMember ?? [];
   const c = run.calls;
-  return `| ${run.kind === "stepDown" ? "step down" : "kill + restart"} | ${byStatus} | ` +
+  return `| ${run.kind === "stepDown" ? "step down" : "kill + restart"} | ${run.oldPrimary} → ` +
+    `${run.newPrimary} | ${byStatus} | ` +
     `${run.electedAt - run.faultAt} ms | ${run.recoveredAt - run.faultAt} ms | ${notReady} | ` +
     `${members(before)} | ${members(peak)} | ${members(after)} | ` +
     `${e.accepted} / ${e.stored} (${e.missing} missing, ${e.duplicated} twice) | ` +
@@ -113,13 +114,15 @@ export async function electionsBench(options: { people: number; clients: number 
       `a three-member replica-set devdb (election after 2 s), ${options.clients} API clients in the bench ` +
       `process (reads, \`Profile/setProfile\` writes, analytics events, round-robin over the servers), the ` +
       `call workers placing ${options.people} calls due at the fault. "During" is from the fault to the first ` +
-      `successful write sent after it. Connections: this app's on each member (primary first listed as ` +
-      `old / new in the row's order of members), before the fault, peak during, and at the end.`,
+      `successful write sent after it. Connections: this app's on members 0 / 1 / 2, before the fault, ` +
+      `peak during, and at the end (after a kill, the restarted member is reconnected at the next ` +
+      `heartbeat, 10 s). Events are counted after the servers' shutdown (the writers flush full batches ` +
+      `as they go, the rest then).`,
       "",
-      "| fault | requests during, by status | new primary after | first write after | readiness 503s | " +
+      "| fault | primary | requests during, by status | new primary after | first write after | readiness 503s | " +
       "connections before | peak during | after | events 202 / stored (missing, twice) | " +
       "calls due / placed (twice) / with one entry |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       ...runs.map((run, i) => electionRow(run, events[i])),
       "",
       `### Connections per member under load (maxPoolSize ${MAX_POOL_SIZE})`,
