@@ -203,15 +203,15 @@ class DevDbServer implements DevDb, ClusterServices {
     await member.kill();
   }
 
-  restartMember(i: number): Promise<void> {
+  // deno-lint-ignore require-await
+  async restartMember(i: number): Promise<void> {
     const member = this.#member(i);
-    if (member.listening) return Promise.resolve();
+    if (member.listening) return;
     member.listen(this.#bindHostname);
     // A restarted mongod has forgotten its fail points.
     if (member.failPoints) member.failPoints = new FailPoints();
     this.replicaSet?.memberUp(i);
     log.info("restarted member {index} ({address})", { index: i, address: member.address });
-    return Promise.resolve();
   }
 
   #member(i: number): Member {

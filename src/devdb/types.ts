@@ -117,7 +117,7 @@ export interface DevDb {
   readonly url: string;
   /** The port of the first member. */
   readonly port: number;
-  /** The address it listens on. */
+  /** The first member's host as clients reach it (loopback for a wildcard bind). */
   readonly hostname: string;
   /** Every member, in order (one for a standalone). */
   readonly members: readonly DevDbMember[];

@@ -3,6 +3,7 @@ import { MongoClient, MongoServerError, type TopologyDescription } from "mongodb
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { rawCommand } from "./raw_command.ts";
+import { tempDataDir } from "./harness.ts";
 import { parseCliArgs } from "../../src/devdb/cli_args.ts";
 
 Deno.test("the driver discovers a 3-member set from the seed list; the secondaries refuse writes and primary reads", async () => {
@@ -165,4 +166,31 @@ Deno.test("bad replica-set options are refused before anything listens", async (
   await assert.rejects(startDevDb({ replicaSet: { name: "bad name", members: 3 } }), /replicaSet.name/);
   await assert.rejects(startDevDb({ replicaSet: { name: "rs0", members: 0 } }), /replicaSet.members/);
   await assert.rejects(startDevDb({ urlUser: "nobody" }), /urlUser nobody/);
+});
+
+Deno.test("a replica set with a data directory: one log for every member, replayed on restart", async () => {
+  const dataDir = await tempDataDir();
+  try {
+    const first = await startDevDb({ dataDir, replicaSet: { name: "rs0", members: 3 } });
+    const client = new MongoClient(first.url, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      await client.db("test").collection("c").insertMany([{ n: 1 }, { n: 2 }]);
+    } finally {
+      await client.close();
+      await first.stop();
+    }
+    const second = await startDevDb({ dataDir, replicaSet: { name: "rs0", members: 3 } });
+    const again = new MongoClient(second.url, {
+      serverSelectionTimeoutMS: 5_000,
+      readPreference: "secondary",
+    });
+    try {
+      assert.equal(await again.db("test").collection("c").countDocuments(), 2, "read on a secondary");
+    } finally {
+      await again.close();
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });

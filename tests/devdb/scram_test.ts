@@ -82,6 +82,8 @@ Deno.test("a readWrite user: serverStatus and currentOp $all refused (13), its o
     assert.ok(stage.length >= 1);
     assert.ok(stage.every((op) => op.appName === "mine"), "only the caller's connections");
     assert.equal((await failure(admin.aggregate([{ $currentOp: { allUsers: true } }]).toArray())).code, 13);
+    const elsewhere = await failure(app.db("zien").aggregate([{ $currentOp: {} }]).toArray());
+    assert.equal(elsewhere.code, 73, "$currentOp runs on admin only");
 
     // clusterMonitor has inprog and serverStatus: it sees everybody.
     const status = await ops.db("admin").command({ serverStatus: 1 });

@@ -214,15 +214,16 @@ function authorize(context: CommandContext, rule: Rule): void {
     if (!allowsCluster(privileges, rule.cluster)) throw unauthorized(context);
     return;
   }
-  if (isCurrentOpPipeline(context)) return authorizePipeline(context);
+  if (context.name === "aggregate" && isCurrentOpPipeline(context)) return authorizePipeline(context);
   if (!rule.action || !allows(privileges, rule.action, context.db)) throw unauthorized(context);
   if (context.name === "aggregate") authorizePipeline(context);
 }
 
-// `$currentOp` reads no collection: it needs no privilege on its database, only inprog for allUsers.
+// `$currentOp` reads no collection: it needs no privilege on its database, only inprog for allUsers. As in
+// mongod, it runs only as `{aggregate: 1}` on admin.
 function isCurrentOpPipeline(context: CommandContext): boolean {
   const pipeline = context.body.pipeline;
-  if (context.name !== "aggregate" || !Array.isArray(pipeline) || !pipeline[0]?.$currentOp) return false;
+  if (!Array.isArray(pipeline) || !pipeline[0]?.$currentOp) return false;
   if (context.db !== "admin" || context.body.aggregate !== 1) {
     throw new CommandError(
       "InvalidNamespace",
@@ -305,6 +306,7 @@ async function applyFailPoint(
 export function runGuarded(context: CommandContext, handler: CommandHandler): Document | Promise<Document> {
   const { server, name } = context;
   const rule = RULES.get(name) ?? ROOT_ONLY;
+  if (name === "aggregate") isCurrentOpPipeline(context);
   if (server.cluster.users.size > 0 && !rule.open) authorize(context, rule);
   if (server.failPoints?.active && name !== "configureFailPoint") {
     const failure = server.failPoints.match(name, context.connection.appName);
