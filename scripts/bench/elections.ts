@@ -20,13 +20,15 @@ import {
   ELECTION_SERVER_ENV,
   type ElectionRun,
   type EventCounts,
+  runElection,
+  statusesBetween,
+} from "../../tests/helpers/elections.ts";
+import {
   measurePerMember,
   peakPerMember,
   type PerMemberRow,
-  runElection,
   sampleAt,
-  statusesBetween,
-} from "../../tests/helpers/elections.ts";
+} from "../../tests/helpers/member_connections.ts";
 import { type ReplicaSetProcess, spawnReplicaSet } from "../../tests/helpers/replica_set_process.ts";
 import { type ServerProcess, spawnServer } from "../../tests/helpers/server_process.ts";
 import { describeMachine } from "./lib/devdb_report.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { connectionBudget, hostCount } from "../../src/db/budget.ts";
-import { measurePerMember } from "../helpers/elections.ts";
+import { measurePerMember } from "../helpers/member_connections.ts";
 import { spawnReplicaSet } from "../helpers/replica_set_process.ts";
 import { type ServerProcess, spawnServer } from "../helpers/server_process.ts";
 

@@ -5,13 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
-import {
-  countEvents,
-  ELECTION_SERVER_ENV,
-  type ElectionRun,
-  runElection,
-  sampleAt,
-} from "../helpers/elections.ts";
+import { countEvents, ELECTION_SERVER_ENV, type ElectionRun, runElection } from "../helpers/elections.ts";
+import { sampleAt } from "../helpers/member_connections.ts";
 import { spawnReplicaSet } from "../helpers/replica_set_process.ts";
 import { assertClosedCleanly, dump, type ServerProcess, spawnServer } from "../helpers/server_process.ts";
 
