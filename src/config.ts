@@ -56,12 +56,31 @@ export type TelephonyConfig =
   }
   | { provider: "twilio"; publicBaseUrl: string; twilio: TwilioSettings };
 
+/** `w` of the write concern: `majority`, or how many members must acknowledge (1 or more). */
+export type WriteConcernSetting = "majority" | number;
+
+/** The driver's read preference modes. */
+export const READ_PREFERENCES = [
+  "primary",
+  "primaryPreferred",
+  "secondary",
+  "secondaryPreferred",
+  "nearest",
+] as const;
+
+/** One of `READ_PREFERENCES`. */
+export type ReadPreferenceSetting = typeof READ_PREFERENCES[number];
+
 /** Everything the process reads from its environment. */
 export interface Config {
   /** Unset means: start the embedded devdb (development mode). */
   mongodbUrl: string | undefined;
   dbName: string;
   pool: PoolConfig;
+  /** DB_WRITE_CONCERN: the `w` of every write (`majority` unless set). */
+  writeConcern: WriteConcernSetting;
+  /** DB_READ_PREFERENCE: where reads go (`primary` unless set); the budget counts secondaries from it. */
+  readPreference: ReadPreferenceSetting;
   retry: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number };
   /**
    * `commands`: driver command monitoring, so leak hints name the command (it costs CPU per command).
@@ -173,6 +192,24 @@ function httpUrl(env: Env, name: string): string | undefined {
     throw new ConfigError(name, redactUrl(raw), "an http:// or https:// URL");
   }
   return raw.replace(/\/+$/, "");
+}
+
+// w: 0 is refused: an unacknowledged write cannot be retried, so "nothing acknowledged is lost" means nothing.
+function writeConcern(env: Env): WriteConcernSetting {
+  const raw = text(env, "DB_WRITE_CONCERN");
+  if (raw === undefined || raw.toLowerCase() === "majority") return "majority";
+  if (/^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 50) return Number(raw);
+  throw new ConfigError("DB_WRITE_CONCERN", raw, "majority or a member count from 1 to 50");
+}
+
+function readPreference(env: Env): ReadPreferenceSetting {
+  const raw = text(env, "DB_READ_PREFERENCE");
+  if (raw === undefined) return "primary";
+  const mode = READ_PREFERENCES.find((m) => m.toLowerCase() === raw.toLowerCase());
+  if (mode === undefined) {
+    throw new ConfigError("DB_READ_PREFERENCE", raw, `one of ${READ_PREFERENCES.join(", ")}`);
+  }
+  return mode;
 }
 
 const dbNamePattern = /^[A-Za-z0-9_-]{1,38}$/;
@@ -374,6 +411,8 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
     mongodbUrl: mongodbUrl(env),
     dbName,
     pool: poolConfig(env),
+    writeConcern: writeConcern(env),
+    readPreference: readPreference(env),
     retry: retryConfig(env),
     monitor: {
       intervalMs: int(env, "DB_MONITOR_INTERVAL_MS", 60_000, 1_000),

@@ -134,6 +134,9 @@ async function connectDatabase(config: Config, lifecycle: Lifecycle) {
     appInstances: config.budget.appInstances,
     hosts: hostCount(url),
     maxPoolSize: config.pool.maxPoolSize,
+    minPoolSize: config.pool.minPoolSize,
+    readPreference: config.readPreference,
+    writeConcern: config.writeConcern,
     connectionLimit: config.budget.connectionLimit,
   });
   if (budget.status === "over" && config.budget.enforce) {
@@ -149,7 +152,11 @@ async function connectDatabase(config: Config, lifecycle: Lifecycle) {
   log[level]("connection budget: {message}", { message: budget.message });
 
   const appName = instanceAppName();
-  const mongo = createMongoClient(url, config.pool, appName, { monitorCommands: config.monitor.commands });
+  const mongo = createMongoClient(url, config.pool, appName, {
+    monitorCommands: config.monitor.commands,
+    writeConcern: config.writeConcern,
+    readPreference: config.readPreference,
+  });
   lifecycle.onDeadline("force-close the client", () => mongo.close(true));
   const tenants = new TenantDbs(mongo, { prefix: `${config.dbName}_org_` });
   const observability = createObservability({ client: mongo, appName, config, budget, tenants });

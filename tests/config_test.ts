@@ -32,6 +32,23 @@ Deno.test("defaults match the documented ones", () => {
   assert.equal(config.log.format, "json");
   assert.equal(loadConfig({}, { isTerminal: true }).log.format, "pretty");
   assert.deepEqual(config.shutdown, { timeoutMs: 10_000, drainDelayMs: 0 });
+  assert.equal(config.writeConcern, "majority");
+  assert.equal(config.readPreference, "primary");
+});
+
+Deno.test("write concern and read preference are read and validated", () => {
+  assert.equal(load({ DB_WRITE_CONCERN: "2" }).writeConcern, 2);
+  assert.equal(load({ DB_WRITE_CONCERN: "Majority" }).writeConcern, "majority");
+  assert.equal(load({ DB_READ_PREFERENCE: "secondarypreferred" }).readPreference, "secondaryPreferred");
+  for (
+    const [env, variable] of [
+      [{ DB_WRITE_CONCERN: "0" }, "DB_WRITE_CONCERN"],
+      [{ DB_WRITE_CONCERN: "all" }, "DB_WRITE_CONCERN"],
+      [{ DB_READ_PREFERENCE: "fastest" }, "DB_READ_PREFERENCE"],
+    ] as const
+  ) {
+    assert.throws(() => load(env), (err) => err instanceof ConfigError && err.variable === variable);
+  }
 });
 
 Deno.test("values from the environment are parsed", () => {

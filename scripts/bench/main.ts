@@ -14,6 +14,7 @@ const BENCHES = [
   "calls",
   "batching",
   "stats_cache",
+  "elections",
 ] as const;
 
 const wanted = Deno.args.length > 0 ? Deno.args : [...BENCHES];

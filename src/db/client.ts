@@ -5,7 +5,7 @@
  */
 import { MongoClient } from "mongodb";
 import { backoffDelayMs } from "../backoff.ts";
-import type { PoolConfig } from "../config.ts";
+import type { PoolConfig, ReadPreferenceSetting, WriteConcernSetting } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { redactText, redactUrl } from "../redact.ts";
 
@@ -32,9 +32,20 @@ export class SecondClientError extends Error {
   }
 }
 
+/** Options of `createMongoClient` beyond the pool. */
+export interface MongoClientSettings {
+  monitorCommands?: boolean;
+  /** The `w` of every write. @default "majority" */
+  writeConcern?: WriteConcernSetting;
+  /** @default "primary" */
+  readPreference?: ReadPreferenceSetting;
+}
+
 /**
- * Constructs the process's only MongoClient, with the pool limits from the configuration. It is not yet
- * connected, so watchers can subscribe to its events before the first connection opens.
+ * Constructs the process's only MongoClient, with the pool limits, write concern and read preference from
+ * the configuration. Retryable writes and reads are always on: they carry writes and reads through an
+ * election. It is not yet connected, so watchers can subscribe to its events before the first connection
+ * opens.
  *
  * @throws {SecondClientError} while another client made here is still open, naming where it was made
  */
@@ -42,7 +53,7 @@ export function createMongoClient(
   url: string,
   pool: PoolConfig,
   appName: string,
-  options: { monitorCommands?: boolean } = {},
+  options: MongoClientSettings = {},
 ): MongoClient {
   if (liveClient) throw new SecondClientError(liveClient.createdAt);
   const createdAt = new Error().stack?.split("\n").slice(2, 3).join("").trim() ?? "unknown";
@@ -50,6 +61,11 @@ export function createMongoClient(
     ...pool,
     appName,
     monitorCommands: options.monitorCommands ?? false,
+    writeConcern: { w: options.writeConcern ?? "majority" },
+    readPreference: options.readPreference ?? "primary",
+    // Options given here win over the URL's, so a `retryWrites=false` in MONGODB_URL cannot turn them off.
+    retryWrites: true,
+    retryReads: true,
   });
   liveClient = { client, createdAt };
   const close = client.close.bind(client);

@@ -39,6 +39,8 @@ const NETWORK_ERRNOS = new Set([
   "ERR_STREAM_DESTROYED",
 ]);
 
+const SOCKET_ENDED = /This socket has been ended by the other party/;
+
 // A plain socket error counts only when the driver was writing it: the stack runs through the package.
 const DRIVER_FRAME = /[/\\]mongodb[/\\]/;
 
@@ -54,6 +56,9 @@ export function isTransientDbError(err: unknown): boolean {
     if (e instanceof MongoNetworkError || e instanceof MongoServerSelectionError) return true;
     if (TRANSIENT_NAMES.has(e.name)) return true;
     if (e instanceof MongoError && typeof e.code === "number" && TRANSIENT_CODES.has(e.code)) return true;
+    if (e instanceof MongoError && e.hasErrorLabel("RetryableWriteError")) return true;
+    // Deno's node:net raises this without a code when the driver writes to a socket the server has ended.
+    if (SOCKET_ENDED.test(e.message) && DRIVER_FRAME.test(e.stack ?? "")) return true;
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string" && NETWORK_ERRNOS.has(code) && DRIVER_FRAME.test(e.stack ?? "")) return true;
   }

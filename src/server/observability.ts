@@ -68,7 +68,13 @@ export function createObservability(parts: ObservabilityParts): Observability {
   const workers = () => workerSources.flatMap((read) => read());
   const commands = new CommandLatencies(parts.client);
   sections.set("commands", () => commands.report());
-  const views = new ServerViewCache(parts.client, parts.appName);
+  // A user without serverStatus (Atlas readWrite) still gets counts: our pool's, labelled "own pool events".
+  const views = new ServerViewCache(parts.client, parts.appName, {
+    ownCounts: () => {
+      const s = pool.snapshot();
+      return { current: s.total, available: null, totalCreated: s.connectionsCreated, active: s.inUse };
+    },
+  });
   let stopped = false;
   const metrics = createMetrics({ pool, serverView: () => views.latest(), workers });
   pool.start();

@@ -18,6 +18,8 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getLogger } from "../log.ts";
+import { backoffDelayMs } from "../backoff.ts";
+import { isTransientDbError } from "../db/mod.ts";
 import {
   type CallWebhooks,
   firstPrompt,
@@ -39,6 +41,33 @@ import {
 } from "../telephony/mod.ts";
 
 const log = getLogger(["http", "webhooks"]);
+
+/** How long a callback keeps retrying a database that is away (an election), well inside Twilio's 15 s. */
+export const CALLBACK_DB_RETRY_MS = 8_000;
+
+const CALLBACK_RETRY = { baseMs: 100, maxMs: 1_000 };
+
+/**
+ * Runs a callback's database work again while the database is away. Twilio never retries a status callback:
+ * a 503 would leave the call in progress until its lease expires, and then it is placed a second time. The
+ * handlers are idempotent (an advance is a conditional update, a response is set by its prompt id).
+ */
+async function riding<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + CALLBACK_DB_RETRY_MS;
+  for (let attempt = 1;; attempt++) {
+    const delayMs = backoffDelayMs(CALLBACK_RETRY, attempt);
+    try {
+      return await work();
+    } catch (err) {
+      if (!isTransientDbError(err) || Date.now() + delayMs > deadline) throw err;
+      log.info("callback: database unavailable ({error}); again in {delayMs} ms", {
+        error: err instanceof Error ? err.name : String(err),
+        delayMs,
+      });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
 
 /** The largest callback body accepted; Twilio's are a few hundred bytes. */
 export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
@@ -95,14 +124,14 @@ export function webhookRoutes(deps: CallWebhooks): Hono {
   app.post(WEBHOOK_PATHS.status, async (c) => {
     const callback = parseStatusCallback(new URL(c.req.url), await formOf(c));
     if (callback === undefined) return c.text("Expected callId, CallSid and a known CallStatus", 400);
-    await handleStatusCallback(deps.flow, callback);
+    await riding(() => handleStatusCallback(deps.flow, callback));
     return c.body(null, 204);
   });
 
   app.post(WEBHOOK_PATHS.transcript, async (c) => {
     const callback = parseTranscriptCallback(new URL(c.req.url), await formOf(c));
     if (callback === undefined) return c.text("Expected callId, promptId and CallSid", 400);
-    const { next } = await handleTranscriptCallback(deps.flow, callback);
+    const { next } = await riding(() => handleTranscriptCallback(deps.flow, callback));
     const { attempt, callId } = callback;
     if (next === undefined || attempt === undefined) return twiml(c, hangupTwiml("Thank you. Goodbye."));
     const action = transcriptCallbackUrl(deps.callbackBaseUrl(), callId, next.promptId, attempt);
@@ -113,7 +142,7 @@ export function webhookRoutes(deps: CallWebhooks): Hono {
     const { callId, attempt } = parseCallbackAddress(new URL(c.req.url));
     const providerCallId = (await formOf(c)).get("CallSid");
     if (callId === undefined || providerCallId === null) return c.text("Expected callId and CallSid", 400);
-    const first = await firstPrompt(deps.flow, { callId, attempt, providerCallId });
+    const first = await riding(() => firstPrompt(deps.flow, { callId, attempt, providerCallId }));
     if (first === undefined || attempt === undefined) return twiml(c, hangupTwiml());
     const action = transcriptCallbackUrl(deps.callbackBaseUrl(), callId, first.promptId, attempt);
     return twiml(c, promptTwiml(first.text, action));

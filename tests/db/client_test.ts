@@ -47,6 +47,29 @@ Deno.test("a second MongoClient throws, naming where the first was made; after c
   await again.close();
 });
 
+Deno.test("the write concern and read preference reach the client; retries stay on whatever the URL says", async () => {
+  const url = "mongodb://127.0.0.1:1/?directConnection=true&retryWrites=false&retryReads=false&w=1";
+  const defaults = createMongoClient(url, pool, "defaults");
+  try {
+    assert.equal(defaults.options.writeConcern?.w, "majority");
+    assert.equal(defaults.options.readPreference.mode, "primary");
+    assert.equal(defaults.options.retryWrites, true);
+    assert.equal(defaults.options.retryReads, true);
+  } finally {
+    await defaults.close();
+  }
+  const configured = createMongoClient(url, pool, "configured", {
+    writeConcern: 2,
+    readPreference: "secondaryPreferred",
+  });
+  try {
+    assert.equal(configured.options.writeConcern?.w, 2);
+    assert.equal(configured.options.readPreference.mode, "secondaryPreferred");
+  } finally {
+    await configured.close();
+  }
+});
+
 Deno.test("200 tenants add zero connections", async () => {
   const devdb = await startDevDb();
   const appName = "tenants-test";

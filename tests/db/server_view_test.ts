@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { serverConnectionsView, ServerViewCache } from "../../src/db/server_view.ts";
+import { createMetrics } from "../../src/server/metrics/mod.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const OURS = "zien-backend:web-1:100";
@@ -38,7 +39,10 @@ Deno.test("the server view groups connections by appName into this instance, sib
     assert.ok(view.connections.available, "serverStatus answered");
     assert.equal(view.connections.counts.current, db.stats().connections.current);
     assert.equal(view.connections.counts.totalCreated, db.stats().connections.totalCreated);
-    assert.ok(view.connections.counts.available > 0);
+    assert.equal(view.connections.source, "server");
+    assert.ok((view.connections.counts.available ?? 0) > 0);
+    assert.equal(view.byApp.source, "all users");
+    assert.equal(view.byApp.command, "$currentOp allUsers: true");
 
     // The prefix is a parameter: with a wider one, the analytics job counts as one of ours.
     const wide = await serverConnectionsView(ours, OURS, { appPrefix: "a" });
@@ -97,7 +101,7 @@ Deno.test("the view cache shares one read among concurrent callers and serves it
     assert.equal(views.latest(), null);
     const [a, b] = await Promise.all([views.refresh(), views.refresh()]);
     assert.equal(a, b, "one read for both");
-    assert.deepEqual(commands.sort(), ["currentOp", "serverStatus"]);
+    assert.deepEqual(commands.sort(), ["aggregate", "serverStatus"]);
     assert.equal(await views.get(), a, "fresh enough: no new read");
     assert.equal(views.latest(), a);
 
@@ -107,6 +111,77 @@ Deno.test("the view cache shares one read among concurrent callers and serves it
     assert.notEqual(await stale.get(), first, "stale: read again");
   } finally {
     await client.close();
+    await db.stop();
+  }
+});
+
+const USERS = [
+  { user: "app", password: "app-secret", db: "admin", roles: [{ role: "readWrite", db: "zien" }] },
+  { user: "ops", password: "ops-secret", db: "admin", roles: [{ role: "clusterMonitor", db: "admin" }] },
+];
+
+function asUser(db: { port: number }, user: string, password: string, appName: string): MongoClient {
+  return new MongoClient(
+    `mongodb://${user}:${password}@127.0.0.1:${db.port}/?authSource=admin&directConnection=true`,
+    { appName, monitorCommands: true },
+  );
+}
+
+Deno.test("a readWrite-only user sees its own user's connections and our own pool's counts, labelled so", async () => {
+  const db = await startDevDb({ users: USERS });
+  const ours = asUser(db, "app", "app-secret", OURS);
+  const sibling = asUser(db, "app", "app-secret", SIBLING);
+  const ops = asUser(db, "ops", "ops-secret", "ops-console");
+  const commands: string[] = [];
+  // Which commands the view sent, the full view (allUsers: true, or $all) told apart.
+  ours.on("commandStarted", ({ commandName, command }) => {
+    const full = command.pipeline?.[0]?.$currentOp?.allUsers === true ||
+      (command.$all === true && command.$ownOps !== true);
+    commands.push(full ? `${commandName} (all users)` : commandName);
+  });
+  try {
+    for (const client of [ours, sibling, ops]) await client.db("zien").command({ ping: 1 });
+    const ownCounts = { current: 3, available: null, totalCreated: 4, active: 1 };
+    const views = new ServerViewCache(ours, OURS, { ownCounts: () => ownCounts, maxAgeMs: 0 });
+    const first = await views.refresh();
+    // The first read opens the pool's second connection (its two commands run at once); the second read
+    // finds both authenticated.
+    const view = await views.refresh();
+    const byAppName = db.stats().connections.byAppName;
+    assert.ok(view.byApp.available, JSON.stringify(view));
+    assert.equal(view.byApp.source, "own user only");
+    // The devdb answers $currentOp only to a user who may read admin, so this one gets the command.
+    assert.match(view.byApp.command, /^(\$currentOp allUsers: false|currentOp \$ownOps)$/);
+    // Monitoring connections never authenticate: the user's own view counts the pools, not the monitors.
+    const pooled = (appName: string) => db.stats().connections.byAppName[appName] - 1;
+    assert.equal(view.byApp.thisInstance.connections, pooled(OURS));
+    assert.equal(view.byApp.otherInstances.connections, pooled(SIBLING));
+    assert.deepEqual(view.byApp.otherClients.appNames, {}, "the ops user's connections are not ours to see");
+    assert.ok(view.connections.available);
+    assert.equal(view.connections.source, "own pool events");
+    assert.deepEqual(view.connections.counts, ownCounts);
+    assert.match(view.connections.refused ?? "", /^Unauthorized: /);
+    assert.equal(first.byApp.available && first.byApp.source, "own user only");
+    // The refused full view (stage, then command) was asked once; the next read asks only for our own.
+    assert.deepEqual(commands.filter((c) => c.endsWith("(all users)")), [
+      "aggregate (all users)",
+      "currentOp (all users)",
+    ]);
+    assert.equal(commands.filter((c) => c === "serverStatus").length, 2);
+
+    const metrics = createMetrics({ serverView: () => view });
+    const text = await metrics.registry.metrics();
+    assert.match(text, /zien_db_server_view_source\{part="current_op",source="own_user_only"\} 1/);
+    assert.match(text, /zien_db_server_view_source\{part="server_status",source="own_pool_events"\} 1/);
+    metrics.close();
+
+    const full = await serverConnectionsView(ops, "ops-console");
+    assert.ok(full.byApp.available && full.connections.available);
+    assert.equal(full.byApp.source, "all users", "clusterMonitor has inprog");
+    assert.equal(full.connections.source, "server");
+    assert.equal(full.byApp.otherClients.appNames[OURS], byAppName[OURS]);
+  } finally {
+    for (const client of [ours, sibling, ops]) await client.close();
     await db.stop();
   }
 });

@@ -75,7 +75,7 @@ Deno.test("health, the admin report and /metrics", async (t) => {
       assert.equal(report.stats.pool.maxPoolSize, 4);
       assert.ok(report.stats.pool.total <= 4);
       assert.ok(report.stats.pool.commands.succeeded >= 20);
-      assert.equal(report.stats.budget.worstCase, 6);
+      assert.equal(report.stats.budget.perMember, 6);
       const ours = report.stats.server.byApp.thisInstance.connections;
       assert.ok(ours >= 1 && ours <= 4 + 2, `server-side connections for this instance: ${ours}`);
       assert.equal(ours, appConnections(devdb, server.pid));

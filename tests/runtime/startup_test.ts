@@ -46,8 +46,8 @@ Deno.test("the budget check refuses to start over the cluster's cap, with the ar
     assert.equal(await server.exited, 78, dump(server));
     const fatal = server.logs().find((l) => l.level === "FATAL");
     assert.ok(fatal, dump(server));
-    assert.match(fatal.message, /50 instance\(s\) × 1 host\(s\) × \(maxPoolSize 10 \+ 2 monitoring\) = 600/);
-    assert.match(fatal.message, /120% of the limit of 500/);
+    assert.match(fatal.message, /per member: 50 instance\(s\) × \(maxPoolSize 10 \+ 2 monitoring\) = 600/);
+    assert.match(fatal.message, /120% of DB_CONNECTION_LIMIT=500 \(per member\)/);
     assert.equal(devdb.stats().connections.totalCreated, 0, "it refused before connecting");
   } finally {
     await server.kill();

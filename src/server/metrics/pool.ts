@@ -164,6 +164,21 @@ export function registerServerViewMetrics(
     g.set({ part: "current_op" }, view?.byApp.available ? 1 : 0);
   });
   scrapedGauge(registry, {
+    name: "zien_db_server_view_source",
+    help:
+      "Which source answered (1): server_status from the server or from our own pool events; current_op " +
+      "for all users or for our own user only (a user without inprog).",
+    labelNames: ["part", "source"],
+  }, (g) => {
+    const view = latest();
+    const counts = view?.connections.available ? view.connections.source : undefined;
+    const list = view?.byApp.available ? view.byApp.source : undefined;
+    g.set({ part: "server_status", source: "server" }, counts === "server" ? 1 : 0);
+    g.set({ part: "server_status", source: "own_pool_events" }, counts === "own pool events" ? 1 : 0);
+    g.set({ part: "current_op", source: "all_users" }, list === "all users" ? 1 : 0);
+    g.set({ part: "current_op", source: "own_user_only" }, list === "own user only" ? 1 : 0);
+  });
+  scrapedGauge(registry, {
     name: "zien_db_server_connections",
     help: "Connections the server sees (currentOp), by who holds them: this instance, other instances of " +
       "this app, other clients.",
@@ -177,13 +192,15 @@ export function registerServerViewMetrics(
   });
   scrapedGauge(registry, {
     name: "zien_db_server_status_connections",
-    help: "serverStatus connections for all clients: current (open), available (more it can accept), active.",
+    help:
+      "serverStatus connections for all clients: current (open), available (more it can accept), active; " +
+      "our own pool's when the server refuses serverStatus (see zien_db_server_view_source).",
     labelNames: ["state"],
   }, (g) => {
     const connections = latest()?.connections;
     if (!connections?.available) return;
     g.set({ state: "current" }, connections.counts.current);
-    g.set({ state: "available" }, connections.counts.available);
+    if (connections.counts.available !== null) g.set({ state: "available" }, connections.counts.available);
     if (connections.counts.active !== null) g.set({ state: "active" }, connections.counts.active);
   });
 }
