@@ -16,6 +16,7 @@ export {
 } from "./runtime.ts";
 export { type CallEvent, type CallEventHook, type CallEventType, emitCallEvent } from "./events.ts";
 export { type CallFlowDeps, DEFAULT_MAX_RETRIES } from "./outcomes.ts";
+export { HeldLeases } from "./leases.ts";
 export { scheduleDueCalls, type SchedulingDeps, type SchedulingStats } from "./schedule.ts";
 export type { SkipCounts } from "./due.ts";
 export { LiveCalls, placeDueCalls, type PlacementDeps, type PlacementStats } from "./place.ts";
