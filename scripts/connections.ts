@@ -75,8 +75,15 @@ export function formatReport(report: Json, url: string, now = Date.now()): strin
       : report.warnings.map((w: Json) => `  ${w.level} ${w.kind}: ${w.message}`)),
     "",
     formatTable(
-      ["worker", "last tick", "duration", "ticks", "failures"],
-      workers.map((w: Json) => [w.name, ago(w.lastTickAt, now), ms(w.lastDurationMs), w.ticks, w.failures]),
+      ["worker", "last tick", "duration", "ticks", "failures", "leases"],
+      workers.map((w: Json) => [
+        w.name,
+        ago(w.lastTickAt, now),
+        ms(w.lastDurationMs),
+        w.ticks,
+        w.failures,
+        w.leasesHeld ?? "-",
+      ]),
     ),
     "",
     formatTable(

@@ -18,6 +18,7 @@ import type { CallDoc, CallQueue } from "../concepts/CallScheduler/mod.ts";
 import type { SessionView } from "../concepts/ReflectionSession/mod.ts";
 import { getLogger } from "../log.ts";
 import { type CallEventHook, emitCallEvent } from "./events.ts";
+import type { HeldLeases } from "./leases.ts";
 
 const log = getLogger(["calls"]);
 
@@ -36,6 +37,8 @@ export interface CallFlowDeps {
   random?: () => number;
   /** Where call events go (main.ts: the `call_events` batch writer). */
   onCallEvent?: CallEventHook;
+  /** Where this instance counts the call leases it holds (the call runtime always sets it). */
+  leases?: HeldLeases;
 }
 
 /** How a failed attempt ended: another attempt scheduled, the call failed, or someone else already ended it. */
@@ -65,6 +68,7 @@ export async function failAttempt(
     const backedOff = (deps.now ?? systemClock)().getTime() + delay;
     const nextAttemptAt = new Date(Math.max(backedOff, options.notBefore?.getTime() ?? 0));
     if (!await deps.queue.recordRetry({ ...base, nextAttemptAt })) return "stale";
+    deps.leases?.ended(base);
     log.info(
       "call {callId} attempt {attempt} did not reach the person ({reason}); attempt {next} of {max} at {nextAttemptAt}",
       { callId: call._id, attempt, reason, next: attempt + 1, max: maxRetries + 1, nextAttemptAt },
@@ -73,6 +77,7 @@ export async function failAttempt(
     return "retry";
   }
   if (!await deps.queue.recordFinalFailure(base)) return "stale";
+  deps.leases?.ended(base);
   await abandonQuietly(deps, call);
   log.warn("call {callId} FAILED after {attempts} attempt(s) ({reason}); session {session} abandoned", {
     callId: call._id,
@@ -132,6 +137,7 @@ export async function completeAttempt(
   }
   const completed = await deps.queue.recordCompleted({ call: call._id, attempt: call.attempts });
   if (completed) {
+    deps.leases?.ended({ call: call._id, attempt: call.attempts });
     log.info("call {callId} completed on attempt {attempt} with {answers} answer(s)", {
       callId: call._id,
       attempt: call.attempts,

@@ -97,10 +97,7 @@ export async function placeDueCalls(
   signal: AbortSignal,
 ): Promise<PlacementStats> {
   const renewed = live.beatDue((deps.now ?? systemClock)(), deps.queue.leaseMs)
-    ? await deps.queue.renewLeases({
-      owner: deps.instance,
-      attempts: await live.alive(deps.provider, deps.concurrency),
-    })
+    ? await renewAlive(deps, await live.alive(deps.provider, deps.concurrency))
     : 0;
   const recovered = await recoverExpiredCalls(deps, signal);
   let placed = 0;
@@ -108,6 +105,7 @@ export async function placeDueCalls(
     while (!signal.aborted) {
       const call = await deps.queue.claimDueCall({ owner: deps.instance });
       if (call === null) return;
+      deps.leases?.claimed({ call: call._id, attempt: call.attempts });
       try {
         if (await placeClaimedCall(deps, live, call)) placed++;
       } catch (err) {
@@ -124,6 +122,13 @@ export async function placeDueCalls(
   const failure = results.find((r) => r.status === "rejected");
   if (failure) throw failure.reason;
   return { placed, recovered, renewed };
+}
+
+/** The heartbeat: renews the leases of this instance's attempts that its provider says are alive. */
+async function renewAlive(deps: PlacementDeps, alive: CallAttempt[]): Promise<number> {
+  const renewed = await deps.queue.renewLeases({ owner: deps.instance, attempts: alive });
+  deps.leases?.renewed(alive);
+  return renewed;
 }
 
 /** Places one claimed call; true when the provider accepted it. */
@@ -151,7 +156,9 @@ async function placeClaimedCall(deps: PlacementDeps, live: LiveCalls, call: Call
     }));
   } catch (err) {
     if (err instanceof PlacementError && err.failure === "closed") {
-      await deps.queue.releaseClaim({ call: call._id, attempt, owner: deps.instance });
+      if (await deps.queue.releaseClaim({ call: call._id, attempt, owner: deps.instance })) {
+        deps.leases?.ended({ call: call._id, attempt });
+      }
       return false;
     }
     const placement = err instanceof PlacementError ? err : undefined;
@@ -179,7 +186,11 @@ async function placeClaimedCall(deps: PlacementDeps, live: LiveCalls, call: Call
     owner: deps.instance,
     providerCallId,
   });
-  if (!recorded) {
+  if (recorded) {
+    deps.leases?.renewed([{ call: call._id, attempt }]);
+  } else {
+    // Ended meanwhile, by a callback here or at another instance: the lease is over either way.
+    deps.leases?.ended({ call: call._id, attempt });
     log.debug("call {callId}: attempt {attempt} ended before its placement was recorded", {
       callId: call._id,
       attempt,

@@ -19,6 +19,7 @@ import { CallQueue, OccurrenceClaims } from "../concepts/CallScheduler/mod.ts";
 import { getLogger } from "../log.ts";
 import { createTelephonyProvider, type TelephonyDeps, type TelephonyProvider } from "../telephony/mod.ts";
 import type { CallEventHook } from "./events.ts";
+import { HeldLeases } from "./leases.ts";
 import type { CallFlowDeps } from "./outcomes.ts";
 import type { PlacementDeps } from "./place.ts";
 import type { SchedulingDeps } from "./schedule.ts";
@@ -62,6 +63,8 @@ export interface CallRuntime {
   webhooks: CallWebhooks;
   provider: TelephonyProvider;
   queue: CallQueue;
+  /** The call leases this instance holds now: the call-scheduler worker's `leasesHeld`. */
+  leases: HeldLeases;
   /**
    * For the shutdown, after the workers stopped: releases the leases this instance still holds, then closes
    * the provider (the simulated one cancels its pending callbacks). Nothing touches the database afterwards.
@@ -74,9 +77,11 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
   const { config, db, instance } = options;
   const provider = createTelephonyProvider(config.telephony, options.telephony);
   const queue = new CallQueue(db, { now: options.now, leaseMs: config.calls.leaseMs });
+  const leases = new HeldLeases({ now: options.now, leaseMs: config.calls.leaseMs });
   const flow: CallFlowDeps = {
     concepts: options.concepts,
     queue,
+    leases,
     backoff: { baseMs: config.calls.retryBaseMs, maxMs: config.calls.retryMaxMs },
     instance,
     ...(options.now ? { now: options.now } : {}),
@@ -86,6 +91,7 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
   const close = async () => {
     try {
       const { requeued, released } = await queue.releaseLeases({ owner: instance });
+      leases.releasedAll();
       log.info(
         "released this instance's call leases: {requeued} claim(s) requeued, {released} placed call(s)",
         { requeued, released },
@@ -118,6 +124,7 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
     },
     provider,
     queue,
+    leases,
     close: () => closing ??= close(),
   };
 }

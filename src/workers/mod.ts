@@ -21,11 +21,11 @@ export { createCallSchedulerTick } from "./call_scheduler_worker.ts";
 
 /**
  * The call-window worker (every `CALL_WINDOW_INTERVAL_MS`, and once at start) and the call-scheduler
- * worker (every `CALL_SCHEDULER_INTERVAL_MS`).
+ * worker (every `CALL_SCHEDULER_INTERVAL_MS`), whose status counts the call leases this instance holds.
  */
 export function createWorkers(
   config: Config,
-  calls: Pick<CallRuntime, "scheduling" | "placement">,
+  calls: Pick<CallRuntime, "scheduling" | "placement" | "leases">,
 ): PeriodicWorker[] {
   return [
     new PeriodicWorker({
@@ -38,6 +38,7 @@ export function createWorkers(
       name: "call-scheduler",
       intervalMs: config.calls.schedulerIntervalMs,
       tick: createCallSchedulerTick(calls.placement),
+      leasesHeld: () => calls.leases.count(),
     }),
   ];
 }

@@ -18,6 +18,8 @@ export interface WorkerStatus {
   ticks: number;
   failures: number;
   lastError: string | null;
+  /** The call leases this instance holds now, for a worker that takes them; absent for the others. */
+  leasesHeld?: number;
 }
 
 /** What a worker does each tick. The signal aborts when the worker is asked to stop. */
@@ -33,6 +35,8 @@ export interface PeriodicWorkerOptions {
   /** Tick once right after `start()` rather than one interval later. */
   runAtStart?: boolean;
   random?: () => number;
+  /** For a worker that takes call leases: how many this instance holds now, read for each status. */
+  leasesHeld?: () => number;
 }
 
 /**
@@ -99,7 +103,13 @@ export class PeriodicWorker {
 
   /** The worker's state now. */
   status(): WorkerStatus {
-    return { name: this.name, running: this.#running, ...this.#status };
+    const leasesHeld = this.#options.leasesHeld;
+    return {
+      name: this.name,
+      running: this.#running,
+      ...this.#status,
+      ...(leasesHeld === undefined ? {} : { leasesHeld: leasesHeld() }),
+    };
   }
 
   #nextDelay(): number {

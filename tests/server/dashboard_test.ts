@@ -53,6 +53,14 @@ Deno.test("the dashboard: login, live figures, load, a warning that starts and c
       assert.match((await page.text("#status")) ?? "", /^live/);
       assert.match((await page.text("#server-table")) ?? "", /this instance/);
       assert.match((await page.text("#workers-table")) ?? "", /call-scheduler/);
+      // Nobody to call: the call-scheduler holds 0 leases; the call-window worker takes none ("–").
+      const leases = await page.evaluate<Record<string, string>>(
+        "Object.fromEntries([...document.querySelectorAll('#workers-table tbody tr')]" +
+          ".map((r) => [r.cells[0].textContent, r.cells[5].textContent]))",
+      );
+      assert.deepEqual(leases, { "call-window": "–", "call-scheduler": "0" });
+      const workers = (await adminReport(server.baseUrl)).stats.workers;
+      assert.equal(workers.find((w: { name: string }) => w.name === "call-scheduler").leasesHeld, 0);
       assert.match((await page.text("#writers-table")) ?? "", /usage_events/);
       assert.equal((await adminReport(server.baseUrl)).stats.dashboard.openStreams, 1);
     });

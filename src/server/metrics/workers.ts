@@ -1,6 +1,6 @@
 /**
- * Worker metrics: each periodic worker's ticks, failures, whether it runs, and its last tick, read from the
- * workers' statuses at scrape time.
+ * Worker metrics: each periodic worker's ticks, failures, whether it runs, its last tick, and the call
+ * leases it holds, read from the workers' statuses at scrape time.
  *
  * @module
  */
@@ -20,12 +20,14 @@ export interface WorkerStatus {
   ticks: number;
   failures: number;
   lastError: string | null;
+  /** The call leases this instance holds now, for a worker that takes them; absent for the others. */
+  leasesHeld?: number;
 }
 
 /** What the metrics read of a worker. */
 export type WorkerMetricsStatus = Pick<
   WorkerStatus,
-  "name" | "running" | "lastTickAt" | "lastDurationMs" | "ticks" | "failures"
+  "name" | "running" | "lastTickAt" | "lastDurationMs" | "ticks" | "failures" | "leasesHeld"
 >;
 
 /** Registers the worker metrics, labelled `worker="<name>"`. */
@@ -67,5 +69,12 @@ export function registerWorkerMetrics(registry: Registry, statuses: () => Worker
     for (const s of statuses()) {
       if (s.lastDurationMs !== null) g.set({ worker: s.name }, s.lastDurationMs / 1000);
     }
+  });
+  scrapedGauge(registry, {
+    name: "zien_calls_leases_held",
+    help: "Call leases this instance holds now (claimed or placed, not yet ended, released or lapsed).",
+    labelNames,
+  }, (g) => {
+    for (const s of statuses()) if (s.leasesHeld !== undefined) g.set({ worker: s.name }, s.leasesHeld);
   });
 }
