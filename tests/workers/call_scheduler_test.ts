@@ -3,10 +3,8 @@
  * concurrency, a graceful stop, lease release and recovery, and statuses that never go backwards.
  */
 import assert from "node:assert/strict";
-import { MongoClient } from "mongodb";
-import { createConcepts, ensureConceptIndexes, startReflection } from "../../src/concepts/mod.ts";
-import { type CallDoc, CallQueue } from "../../src/concepts/CallScheduler/mod.ts";
-import { startDevDb } from "../../src/devdb/mod.ts";
+import { startReflection } from "../../src/concepts/mod.ts";
+import { CallQueue } from "../../src/concepts/CallScheduler/mod.ts";
 import {
   type PlaceCallRequest,
   PlacementError,
@@ -16,6 +14,7 @@ import {
 import { createCallSchedulerTick } from "../../src/workers/mod.ts";
 import { ManualClock } from "../concepts/harness.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { openCallsDb } from "./fixture.ts";
 import { seedPerson, zoneInsideItsDay } from "./seed.ts";
 
 /**
@@ -69,12 +68,9 @@ class RecordingProvider implements TelephonyProvider {
 }
 
 async function open(options: { clock?: ManualClock; leaseMs?: number } = {}) {
-  const devdb = await startDevDb();
-  const client = new MongoClient(devdb.url);
-  const db = client.db("zien_scheduler_test");
   const now = options.clock?.now;
-  const concepts = createConcepts(db, { tokenCacheMs: 0, now });
-  await ensureConceptIndexes(concepts);
+  const fixture = await openCallsDb({ dbName: "zien_scheduler_test", now });
+  const { db, concepts } = fixture;
   const queue = (leaseMs = options.leaseMs ?? 60_000) => new CallQueue(db, { now, leaseMs });
   const { timezone } = zoneInsideItsDay();
   /** `count` people, each with a PENDING call due now. */
@@ -104,18 +100,7 @@ async function open(options: { clock?: ManualClock; leaseMs?: number } = {}) {
       concurrency,
       callbackBaseUrl: () => "http://127.0.0.1:9",
     });
-  return {
-    db,
-    concepts,
-    queue,
-    pendingCalls,
-    tick,
-    calls: db.collection<CallDoc>("CallScheduler.calls"),
-    async close() {
-      await client.close();
-      await devdb.stop();
-    },
-  };
+  return { ...fixture, queue, pendingCalls, tick };
 }
 
 const never = new AbortController().signal;
