@@ -17,6 +17,9 @@ import { waitFor } from "../helpers/wait.ts";
 import { openCallsDb } from "./fixture.ts";
 import { seedPerson, zoneInsideItsDay } from "./seed.ts";
 
+/** The provider call id `RecordingProvider` gives a call, so tests can set what it says about that call. */
+const providerCallIdOf = (callId: string) => `CA${callId.padStart(32, "0")}`;
+
 /**
  * A provider that records placements; `hold` keeps each one pending until `release()`. `states` is what it
  * says about a call (default unknown), and a call it cannot tell about rings at most `ringTimeoutMs`.
@@ -48,7 +51,7 @@ class RecordingProvider implements TelephonyProvider {
         });
       }
       this.placed.push(request);
-      return { providerCallId: `CA${request.callId.padStart(32, "0")}` };
+      return { providerCallId: providerCallIdOf(request.callId) };
     } finally {
       this.inFlight--;
     }
@@ -201,7 +204,7 @@ Deno.test("a lease that runs out while the call still rings: held, never placed 
     const [id] = await t.pendingCalls(1);
     const placer = new RecordingProvider();
     await t.tick("zien-backend:h:placer", placer, 1)(never);
-    const sid = `CA${id.padStart(32, "0")}`;
+    const sid = providerCallIdOf(id);
     placer.states.set(sid, "ringing");
     // The placer's heartbeat renews the lease while its provider says the call rings.
     clock.advance(800);
@@ -270,7 +273,7 @@ Deno.test("a lease that runs out on a call the provider says ended: ended here t
     await t.tick("zien-backend:h:placer", placer, 1)(never);
     const other = new RecordingProvider();
     other.ringTimeoutMs = 60_000;
-    other.states.set(`CA${id.padStart(32, "0")}`, "busy");
+    other.states.set(providerCallIdOf(id), "busy");
     clock.advance(1_001);
     await t.tick("zien-backend:h:other", other, 1)(never);
     assert.equal(other.placed.length, 1, "busy is over: retried at once (no backoff here)");
