@@ -106,6 +106,19 @@ async function open(options: { clock?: ManualClock; leaseMs?: number } = {}) {
   return { ...fixture, queue, pendingCalls, tick };
 }
 
+/** The lease tests' start: a hand-moved clock, 1 s leases and one PENDING call due now. */
+async function openOneCall() {
+  const clock = new ManualClock(new Date().toISOString());
+  const t = await open({ clock, leaseMs: 1_000 });
+  try {
+    const [id] = await t.pendingCalls(1);
+    return { t, clock, id };
+  } catch (err) {
+    await t.close();
+    throw err;
+  }
+}
+
 const never = new AbortController().signal;
 
 Deno.test("three instances claiming at once place each due call exactly once, within CALL_CONCURRENCY", async () => {
@@ -175,10 +188,8 @@ Deno.test("a claim never placed is requeued at release, and the attempt does not
 });
 
 Deno.test("an instance that dies holding a lease: another recovers the call once it expires", async () => {
-  const clock = new ManualClock(new Date().toISOString());
-  const t = await open({ clock, leaseMs: 1_000 });
+  const { t, clock, id } = await openOneCall();
   try {
-    const [id] = await t.pendingCalls(1);
     const dead = await t.queue().claimDueCall({ owner: "zien-backend:h:dead" });
     assert.equal(dead?._id, id);
     const provider = new RecordingProvider();
@@ -198,10 +209,8 @@ Deno.test("an instance that dies holding a lease: another recovers the call once
 });
 
 Deno.test("a lease that runs out while the call still rings: held, never placed again under it", async () => {
-  const clock = new ManualClock(new Date().toISOString());
-  const t = await open({ clock, leaseMs: 1_000 });
+  const { t, clock, id } = await openOneCall();
   try {
-    const [id] = await t.pendingCalls(1);
     const placer = new RecordingProvider();
     await t.tick("zien-backend:h:placer", placer, 1)(never);
     const sid = providerCallIdOf(id);
@@ -240,10 +249,8 @@ Deno.test("a lease that runs out while the call still rings: held, never placed 
 });
 
 Deno.test("a placement that timed out may have rung: the next attempt waits out the ring timeout", async () => {
-  const clock = new ManualClock(new Date().toISOString());
-  const t = await open({ clock, leaseMs: 1_000 });
+  const { t, clock, id } = await openOneCall();
   try {
-    const [id] = await t.pendingCalls(1);
     const provider = new RecordingProvider();
     provider.ringTimeoutMs = 10_000;
     provider.timeouts = 1;
@@ -265,10 +272,8 @@ Deno.test("a placement that timed out may have rung: the next attempt waits out 
 });
 
 Deno.test("a lease that runs out on a call the provider says ended: ended here the same way", async () => {
-  const clock = new ManualClock(new Date().toISOString());
-  const t = await open({ clock, leaseMs: 1_000 });
+  const { t, clock, id } = await openOneCall();
   try {
-    const [id] = await t.pendingCalls(1);
     const placer = new RecordingProvider();
     await t.tick("zien-backend:h:placer", placer, 1)(never);
     const other = new RecordingProvider();
