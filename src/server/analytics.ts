@@ -14,9 +14,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { WriterFullError } from "../db/mod.ts";
 import { getLogger } from "../log.ts";
-import type { EventSink } from "./usage.ts";
+import { addEvent, type EventSink } from "./usage.ts";
 import { isJsonType } from "./concepts/body.ts";
 import { optionalUser, type OptionalUserEnv, type TokenAuthenticator } from "./auth.ts";
 import { fieldIssues, refusal } from "./errors.ts";
@@ -118,16 +117,12 @@ export function analyticsRoutes(
       };
       const user = c.get("user");
       if (user !== undefined) event.user = user;
-      try {
-        await writer.add(event);
-      } catch (err) {
-        // A full writer has said so once and counts what it refuses; a line per request would flood the log.
-        if (!(err instanceof WriterFullError)) {
-          log.warn("analytics event {name} not accepted: {error}", {
-            name: event.name,
-            error: err instanceof Error ? err.message : String(err),
-          });
-        }
+      const accepted = await addEvent(
+        writer,
+        event,
+        (error) => log.warn("analytics event {name} not accepted: {error}", { name: event.name, error }),
+      );
+      if (!accepted) {
         throw refusal(503, "Events are not being accepted right now; retry shortly.", {
           headers: { "Retry-After": "1" },
         });

@@ -35,6 +35,24 @@ export interface EventSink<T> {
   add(event: T): Promise<void>;
 }
 
+/**
+ * Hands `event` to `sink`, resolving false when it was not taken. A full writer has already said so once and
+ * counts what it refuses, so only other failures reach `warn` (a line per request would flood the log).
+ */
+export async function addEvent<T>(
+  sink: EventSink<T>,
+  event: T,
+  warn: (error: string) => void,
+): Promise<boolean> {
+  try {
+    await sink.add(event);
+    return true;
+  } catch (err) {
+    if (!(err instanceof WriterFullError)) warn(err instanceof Error ? err.message : String(err));
+    return false;
+  }
+}
+
 /** Which requests are tracked. */
 export interface UsageTrackingOptions {
   /** Tracks a request when this holds for its path. Default: paths under `/api/`. */
@@ -72,18 +90,16 @@ export function usageTracking(
       };
       const user = c.get("user");
       if (user !== undefined) event.user = user;
-      try {
-        await writer.add(event);
-      } catch (err) {
-        // A full writer has said so once and counts what it refuses; a line per request would flood the log.
-        if (!(err instanceof WriterFullError)) {
+      await addEvent(
+        writer,
+        event,
+        (error) =>
           log.warn("usage event for {method} {route} not recorded: {error}", {
             method: event.method,
             route: event.route,
-            error: err instanceof Error ? err.message : String(err),
-          });
-        }
-      }
+            error,
+          }),
+      );
     }
   };
 }

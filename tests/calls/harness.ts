@@ -5,14 +5,13 @@
  * @module
  */
 import { Hono } from "hono";
-import { type Db, MongoClient } from "mongodb";
 import { loadConfig } from "../../src/config.ts";
 import { type Concepts, createConcepts, ensureConceptIndexes } from "../../src/concepts/mod.ts";
-import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
 import type { OutcomePlan } from "../../src/telephony/mod.ts";
 import { type CallEvent, type CallRuntime, createCallRuntime } from "../../src/calls/mod.ts";
 import { webhookRoutes } from "../../src/server/mod.ts";
 import { createWorkers, type PeriodicWorker } from "../../src/workers/mod.ts";
+import { type TestDb, testDb } from "../helpers/db.ts";
 
 /** Settings short enough for a test; each can be overridden. */
 export const FAST_CALLS: Record<string, string> = {
@@ -24,11 +23,10 @@ export const FAST_CALLS: Record<string, string> = {
   TELEPHONY_SIM_RING_MS: "10",
 };
 
-/** What a test gets. */
-export interface CallHarness {
-  devdb: DevDb;
-  client: MongoClient;
-  db: Db;
+/** What a test gets: the database fixture and the call flow over it. */
+export interface CallHarness extends Omit<TestDb, "server"> {
+  /** The devdb (the fixture's `server`; here `server` would read as the webhook server). */
+  devdb: TestDb["server"];
   concepts: Concepts;
   runtime: CallRuntime;
   workers: PeriodicWorker[];
@@ -45,9 +43,8 @@ export interface CallHarness {
 export async function openCallHarness(
   options: { env?: Record<string, string>; outcome?: OutcomePlan; instance?: string } = {},
 ): Promise<CallHarness> {
-  const devdb = await startDevDb();
-  const client = new MongoClient(devdb.url, { serverSelectionTimeoutMS: 5_000 });
-  const db = client.db("zien_calls_test");
+  const fixture = await testDb({ dbName: "zien_calls_test" });
+  const { db } = fixture;
   const concepts = createConcepts(db, { tokenCacheMs: 0 });
   await ensureConceptIndexes(concepts);
   const config = loadConfig({ ...FAST_CALLS, ...options.env }, { isTerminal: false });
@@ -71,9 +68,15 @@ export async function openCallHarness(
   );
   baseUrl = `http://127.0.0.1:${(await listening.promise).port}`;
   const workers = createWorkers(config, runtime);
+  const close = async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await runtime.close();
+    await server.shutdown();
+    await fixture.close();
+  };
   return {
-    devdb,
-    client,
+    devdb: fixture.server,
+    client: fixture.client,
     db,
     concepts,
     runtime,
@@ -81,12 +84,7 @@ export async function openCallHarness(
     events,
     baseUrl,
     start: () => workers.forEach((w) => w.start()),
-    async close() {
-      await Promise.all(workers.map((w) => w.stop()));
-      await runtime.close();
-      await server.shutdown();
-      await client.close();
-      await devdb.stop();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

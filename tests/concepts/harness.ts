@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type Db, MongoClient, type MongoClientOptions } from "mongodb";
-import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
+import type { MongoClientOptions } from "mongodb";
+import { type TestDb, testDb } from "../helpers/db.ts";
 import { type Concepts, createConcepts, ensureConceptIndexes } from "../../src/concepts/mod.ts";
 
 /** A clock that only moves when told to. */
@@ -30,38 +30,26 @@ export class ManualClock {
   }
 }
 
-/** What a test gets. */
-export interface ConceptHarness {
-  server: DevDb;
-  client: MongoClient;
-  db: Db;
+/** What a test gets: the database fixture, a clock and the concepts over it. */
+export interface ConceptHarness extends TestDb {
   clock: ManualClock;
   concepts: Concepts;
-  /** Closes the client, then the server. */
-  close(): Promise<void>;
 }
 
 /** Starts a database and the concepts over it. `tokenCacheMs` defaults to 0 so tests see every change. */
 export async function openConcepts(
   options: { tokenCacheMs?: number; clientOptions?: MongoClientOptions } = {},
 ): Promise<ConceptHarness> {
-  const server = await startDevDb();
-  const client = new MongoClient(server.url, { serverSelectionTimeoutMS: 5_000, ...options.clientOptions });
-  const db = client.db("zien_test");
+  const fixture = await testDb({ dbName: "zien_test", client: options.clientOptions });
   const clock = new ManualClock();
-  const concepts = createConcepts(db, { now: clock.now, tokenCacheMs: options.tokenCacheMs ?? 0 });
-  await ensureConceptIndexes(concepts);
-  return {
-    server,
-    client,
-    db,
-    clock,
-    concepts,
-    async close() {
-      await client.close();
-      await server.stop();
-    },
-  };
+  const concepts = createConcepts(fixture.db, { now: clock.now, tokenCacheMs: options.tokenCacheMs ?? 0 });
+  try {
+    await ensureConceptIndexes(concepts);
+  } catch (err) {
+    await fixture.close();
+    throw err;
+  }
+  return { ...fixture, clock, concepts };
 }
 
 /** Runs `body` and returns the ConceptError it throws, failing if it throws nothing or something else. */

@@ -28,12 +28,17 @@ export interface TestDbOptions {
   dbName?: string;
   devdb?: DevDbOptions;
   client?: MongoClientOptions;
+  /** The address the client dials, from the started server (e.g. by host name). @default server.url */
+  url?: (server: DevDb) => string;
 }
 
 /** Starts a fresh devdb and a client on it. */
 export async function testDb(options: TestDbOptions = {}): Promise<TestDb> {
   const server = await startDevDb(options.devdb);
-  const client = new MongoClient(server.url, { serverSelectionTimeoutMS: 5_000, ...options.client });
+  const client = new MongoClient(options.url?.(server) ?? server.url, {
+    serverSelectionTimeoutMS: 5_000,
+    ...options.client,
+  });
   let closed: Promise<void> | undefined;
   const close = () =>
     closed ??= (async () => {

@@ -7,6 +7,7 @@ import { MongoClient } from "mongodb";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { dump, spawnServer } from "../helpers/server_process.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { tempDataDir } from "../devdb/harness.ts";
 import { scrapeMetric } from "../helpers/metrics.ts";
 
 async function track(baseUrl: string, count: number, run: string): Promise<void> {
@@ -34,8 +35,7 @@ async function countEvents(url: string, run: string): Promise<{ total: number; d
 
 Deno.test("SIGTERM with events buffered: they are in the database before the process exits", async () => {
   const devdb = await startDevDb();
-  await Deno.mkdir(".data/tmp", { recursive: true });
-  const spillDir = await Deno.makeTempDir({ dir: ".data/tmp" });
+  const spillDir = await tempDataDir();
   const server = await spawnServer({
     env: {
       MONGODB_URL: devdb.url,
@@ -62,8 +62,7 @@ Deno.test("SIGTERM with events buffered: they are in the database before the pro
 });
 
 Deno.test("a deadline too short to flush spills the events, and the next start writes them once", async () => {
-  await Deno.mkdir(".data/tmp", { recursive: true });
-  const dataDir = await Deno.makeTempDir({ dir: ".data/tmp" });
+  const dataDir = await tempDataDir();
   let devdb = await startDevDb({ dataDir });
   const port = devdb.port;
   const env = {

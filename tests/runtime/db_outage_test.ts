@@ -7,6 +7,7 @@ import { type DevDb, startDevDb } from "../../src/devdb/mod.ts";
 import { dump, spawnServer } from "../helpers/server_process.ts";
 import { callAction, signUp } from "../helpers/api.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { tempDataDir } from "../devdb/harness.ts";
 import { scrapeMetric } from "../helpers/metrics.ts";
 import { MongoClient } from "mongodb";
 
@@ -46,8 +47,7 @@ async function underLoad(
 }
 
 Deno.test("the database stopped gracefully under load, five times: no 500, only 200 or 503 with Retry-After", async () => {
-  await Deno.mkdir(".data/tmp", { recursive: true });
-  const dataDir = await Deno.makeTempDir({ dir: ".data/tmp" });
+  const dataDir = await tempDataDir();
   let devdb: DevDb = await startDevDb({ dataDir });
   const port = devdb.port;
   const server = await spawnServer({
@@ -102,8 +102,7 @@ Deno.test("the database stopped gracefully under load, five times: no 500, only 
 });
 
 Deno.test("an outage longer than the buffers last, under load: no request held past the timeouts, every 202 stored once", async () => {
-  await Deno.mkdir(".data/tmp", { recursive: true });
-  const dataDir = await Deno.makeTempDir({ dir: ".data/tmp" });
+  const dataDir = await tempDataDir();
   let devdb: DevDb = await startDevDb({ dataDir });
   const port = devdb.port;
   const server = await spawnServer({

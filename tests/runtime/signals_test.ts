@@ -4,12 +4,12 @@
  * forces the exit; the shutdown deadline is honoured.
  */
 import assert from "node:assert/strict";
-import { MongoClient } from "mongodb";
 import { DUPLICATE_SIGNAL_WINDOW_MS } from "../../src/lifecycle.ts";
 import { startDevDb } from "../../src/devdb/mod.ts";
 import { dump, spawnServer } from "../helpers/server_process.ts";
 import { appConnections } from "../helpers/runtime.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { testDb } from "../helpers/db.ts";
 
 Deno.test("a second signal exits at once", async () => {
   const devdb = await startDevDb();
@@ -88,8 +88,8 @@ async function sendEvents(baseUrl: string, sender: number, acknowledged: string[
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test(`${signal} to the process group of deno task start under load: exit 0, every 202 stored`, async () => {
-    const devdb = await startDevDb();
-    const client = new MongoClient(devdb.url);
+    const fixture = await testDb();
+    const { server: devdb, client } = fixture;
     try {
       for (let trial = 1; trial <= TRIALS; trial++) {
         const dbName = `group_${signal.toLowerCase()}_${trial}`;
@@ -117,8 +117,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
         }
       }
     } finally {
-      await client.close();
-      await devdb.stop();
+      await fixture.close();
     }
   });
 }

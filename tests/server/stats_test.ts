@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { MongoClient } from "mongodb";
-import { startDevDb } from "../../src/devdb/mod.ts";
 import {
   completeReflection,
   createConcepts,
@@ -12,6 +10,7 @@ import {
   userStats,
 } from "../../src/concepts/mod.ts";
 import { StatsCache } from "../../src/server/stats.ts";
+import { testDb } from "../helpers/db.ts";
 
 Deno.test("the streak counts consecutive local days ending today, or yesterday before today's entry", () => {
   assert.equal(currentStreak([], "2026-11-23"), 0);
@@ -22,10 +21,9 @@ Deno.test("the streak counts consecutive local days ending today, or yesterday b
 });
 
 Deno.test("the stats cache: a hit, an invalidation after a new entry, an expiry", async () => {
-  const devdb = await startDevDb();
-  const client = new MongoClient(devdb.url);
+  const fixture = await testDb({ dbName: "stats" });
   try {
-    const concepts = createConcepts(client.db("stats"));
+    const concepts = createConcepts(fixture.db);
     await ensureConceptIndexes(concepts);
     const { user } = await registerUser(concepts, {
       username: "stats-person",
@@ -98,7 +96,6 @@ Deno.test("the stats cache: a hit, an invalidation after a new entry, an expiry"
     assert.deepEqual(a, b);
     assert.equal(userQueries, 6, "concurrent misses share one query");
   } finally {
-    await client.close();
-    await devdb.stop();
+    await fixture.close();
   }
 });

@@ -3,15 +3,13 @@
  * made with a person's token carry that person's id, and anonymous ones carry none; so does its access line.
  */
 import assert from "node:assert/strict";
-import { MongoClient } from "mongodb";
-import { startDevDb } from "../../src/devdb/mod.ts";
 import { callAction, signUp } from "../helpers/api.ts";
+import { testDb } from "../helpers/db.ts";
 import { dump, spawnServer } from "../helpers/server_process.ts";
 
 Deno.test("usage and analytics events carry the id of the person whose token the request had", async () => {
-  const devdb = await startDevDb();
-  const server = await spawnServer({ env: { MONGODB_URL: devdb.url } });
-  const client = new MongoClient(devdb.url);
+  await using fixture = await testDb({ dbName: "zien" });
+  const server = await spawnServer({ env: { MONGODB_URL: fixture.server.url } });
   try {
     const token = await signUp(server.baseUrl, "events-person", "events password");
     const { body } = await callAction(server.baseUrl, "UserAuth/_getUser", {}, token);
@@ -29,7 +27,7 @@ Deno.test("usage and analytics events carry the id of the person whose token the
     // The writers flush at shutdown, so every event is in the database once the process has exited.
     server.signal("SIGTERM");
     assert.equal(await server.exited, 0, dump(server));
-    const db = client.db("zien");
+    const { db } = fixture;
     const analytics = await db.collection("analytics_events").find().toArray();
     assert.deepEqual(
       analytics.map((e) => [e.name, e.user]).sort(),
@@ -56,8 +54,6 @@ Deno.test("usage and analytics events carry the id of the person whose token the
     );
     assert.ok(!JSON.stringify(server.logs()).includes(token), "the token reached the log");
   } finally {
-    await client.close();
     await server.kill();
-    await devdb.stop();
   }
 });

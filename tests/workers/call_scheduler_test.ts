@@ -3,10 +3,8 @@
  * concurrency, a graceful stop, lease release and recovery, and statuses that never go backwards.
  */
 import assert from "node:assert/strict";
-import { MongoClient } from "mongodb";
-import { createConcepts, ensureConceptIndexes, startReflection } from "../../src/concepts/mod.ts";
-import { type CallDoc, CallQueue } from "../../src/concepts/CallScheduler/mod.ts";
-import { startDevDb } from "../../src/devdb/mod.ts";
+import { startReflection } from "../../src/concepts/mod.ts";
+import { CallQueue } from "../../src/concepts/CallScheduler/mod.ts";
 import {
   type PlaceCallRequest,
   PlacementError,
@@ -16,7 +14,11 @@ import {
 import { createCallSchedulerTick } from "../../src/workers/mod.ts";
 import { ManualClock } from "../concepts/harness.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { openCallsDb } from "./fixture.ts";
 import { seedPerson, zoneInsideItsDay } from "./seed.ts";
+
+/** The provider call id `RecordingProvider` gives a call, so tests can set what it says about that call. */
+const providerCallIdOf = (callId: string) => `CA${callId.padStart(32, "0")}`;
 
 /**
  * A provider that records placements; `hold` keeps each one pending until `release()`. `states` is what it
@@ -49,7 +51,7 @@ class RecordingProvider implements TelephonyProvider {
         });
       }
       this.placed.push(request);
-      return { providerCallId: `CA${request.callId.padStart(32, "0")}` };
+      return { providerCallId: providerCallIdOf(request.callId) };
     } finally {
       this.inFlight--;
     }
@@ -69,12 +71,9 @@ class RecordingProvider implements TelephonyProvider {
 }
 
 async function open(options: { clock?: ManualClock; leaseMs?: number } = {}) {
-  const devdb = await startDevDb();
-  const client = new MongoClient(devdb.url);
-  const db = client.db("zien_scheduler_test");
   const now = options.clock?.now;
-  const concepts = createConcepts(db, { tokenCacheMs: 0, now });
-  await ensureConceptIndexes(concepts);
+  const fixture = await openCallsDb({ dbName: "zien_scheduler_test", now });
+  const { db, concepts } = fixture;
   const queue = (leaseMs = options.leaseMs ?? 60_000) => new CallQueue(db, { now, leaseMs });
   const { timezone } = zoneInsideItsDay();
   /** `count` people, each with a PENDING call due now. */
@@ -104,18 +103,20 @@ async function open(options: { clock?: ManualClock; leaseMs?: number } = {}) {
       concurrency,
       callbackBaseUrl: () => "http://127.0.0.1:9",
     });
-  return {
-    db,
-    concepts,
-    queue,
-    pendingCalls,
-    tick,
-    calls: db.collection<CallDoc>("CallScheduler.calls"),
-    async close() {
-      await client.close();
-      await devdb.stop();
-    },
-  };
+  return { ...fixture, queue, pendingCalls, tick };
+}
+
+/** The lease tests' start: a hand-moved clock, 1 s leases and one PENDING call due now. */
+async function openOneCall() {
+  const clock = new ManualClock(new Date().toISOString());
+  const t = await open({ clock, leaseMs: 1_000 });
+  try {
+    const [id] = await t.pendingCalls(1);
+    return { t, clock, id };
+  } catch (err) {
+    await t.close();
+    throw err;
+  }
 }
 
 const never = new AbortController().signal;
@@ -187,10 +188,8 @@ Deno.test("a claim never placed is requeued at release, and the attempt does not
 });
 
 Deno.test("an instance that dies holding a lease: another recovers the call once it expires", async () => {
-  const clock = new ManualClock(new Date().toISOString());
-  const t = await open({ clock, leaseMs: 1_000 });
+  const { t, clock, id } = await openOneCall();
   try {
-    const [id] = await t.pendingCalls(1);
     const dead = await t.queue().claimDueCall({ owner: "zien-backend:h:dead" });
     assert.equal(dead?._id, id);
     const provider = new RecordingProvider();
@@ -210,13 +209,11 @@ Deno.test("an instance that dies holding a lease: another recovers the call once
 });
 
 Deno.test("a lease that runs out while the call still rings: held, never placed again under it", async () => {
-  const clock = new ManualClock(new Date().toISOString());
-  const t = await open({ clock, leaseMs: 1_000 });
+  const { t, clock, id } = await openOneCall();
   try {
-    const [id] = await t.pendingCalls(1);
     const placer = new RecordingProvider();
     await t.tick("zien-backend:h:placer", placer, 1)(never);
-    const sid = `CA${id.padStart(32, "0")}`;
+    const sid = providerCallIdOf(id);
     placer.states.set(sid, "ringing");
     // The placer's heartbeat renews the lease while its provider says the call rings.
     clock.advance(800);
@@ -252,10 +249,8 @@ Deno.test("a lease that runs out while the call still rings: held, never placed 
 });
 
 Deno.test("a placement that timed out may have rung: the next attempt waits out the ring timeout", async () => {
-  const clock = new ManualClock(new Date().toISOString());
-  const t = await open({ clock, leaseMs: 1_000 });
+  const { t, clock, id } = await openOneCall();
   try {
-    const [id] = await t.pendingCalls(1);
     const provider = new RecordingProvider();
     provider.ringTimeoutMs = 10_000;
     provider.timeouts = 1;
@@ -277,15 +272,13 @@ Deno.test("a placement that timed out may have rung: the next attempt waits out 
 });
 
 Deno.test("a lease that runs out on a call the provider says ended: ended here the same way", async () => {
-  const clock = new ManualClock(new Date().toISOString());
-  const t = await open({ clock, leaseMs: 1_000 });
+  const { t, clock, id } = await openOneCall();
   try {
-    const [id] = await t.pendingCalls(1);
     const placer = new RecordingProvider();
     await t.tick("zien-backend:h:placer", placer, 1)(never);
     const other = new RecordingProvider();
     other.ringTimeoutMs = 60_000;
-    other.states.set(`CA${id.padStart(32, "0")}`, "busy");
+    other.states.set(providerCallIdOf(id), "busy");
     clock.advance(1_001);
     await t.tick("zien-backend:h:other", other, 1)(never);
     assert.equal(other.placed.length, 1, "busy is over: retried at once (no backoff here)");

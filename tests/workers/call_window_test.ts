@@ -3,26 +3,17 @@
  * occurrence however many instances tick at once, and a tick's cost that does not grow per person.
  */
 import assert from "node:assert/strict";
-import { MongoClient } from "mongodb";
-import {
-  type Concepts,
-  createConcepts,
-  ensureConceptIndexes,
-  startReflection,
-} from "../../src/concepts/mod.ts";
-import { type CallDoc, CallQueue, OccurrenceClaims } from "../../src/concepts/CallScheduler/mod.ts";
+import { type Concepts, startReflection } from "../../src/concepts/mod.ts";
+import { CallQueue, OccurrenceClaims } from "../../src/concepts/CallScheduler/mod.ts";
 import { localMoment } from "../../src/concepts/CallWindow/mod.ts";
-import { startDevDb } from "../../src/devdb/mod.ts";
 import { completeReflection } from "../../src/concepts/syncs.ts";
 import { type CallWindowTickStats, createCallWindowTick } from "../../src/workers/mod.ts";
+import { openCallsDb } from "./fixture.ts";
 import { seedPeople, seedPeopleBulk, seedPerson, zoneInsideItsDay, zoneOtherwise } from "./seed.ts";
 
 async function openDb() {
-  const devdb = await startDevDb();
-  const client = new MongoClient(devdb.url);
-  const db = client.db("zien_window_test");
-  const concepts = createConcepts(db, { tokenCacheMs: 0 });
-  await ensureConceptIndexes(concepts);
+  const fixture = await openCallsDb({ dbName: "zien_window_test" });
+  const { db, concepts } = fixture;
   const tick = (instance: string, options: { pageSize?: number; stats?: CallWindowTickStats[] } = {}) =>
     createCallWindowTick({
       concepts,
@@ -32,17 +23,7 @@ async function openDb() {
       claimStaleMs: 60_000,
       pageSize: options.pageSize,
     }, (s) => options.stats?.push(s));
-  return {
-    devdb,
-    db,
-    concepts,
-    tick,
-    calls: db.collection<CallDoc>("CallScheduler.calls"),
-    async close() {
-      await client.close();
-      await devdb.stop();
-    },
-  };
+  return { ...fixture, tick };
 }
 
 const never = new AbortController().signal;
@@ -167,9 +148,9 @@ Deno.test("a tick with nobody due costs the same number of queries for 40 people
     const opsOfSteadyTick = async () => {
       const tick = t.tick("zien-backend:host:a");
       await tick(never); // schedules whoever is new
-      const before = t.devdb.stats().opcounters;
+      const before = t.server.stats().opcounters;
       await tick(never); // nobody is due any more
-      const after = t.devdb.stats().opcounters;
+      const after = t.server.stats().opcounters;
       return Object.keys(before).map((k) => after[k as keyof typeof after] - before[k as keyof typeof before])
         .reduce((a, b) => a + b, 0);
     };

@@ -4,10 +4,9 @@
  * and counts calls, entries and connections from the database's side.
  */
 import assert from "node:assert/strict";
-import { MongoClient } from "mongodb";
 import type { CallDoc } from "../../src/concepts/CallScheduler/mod.ts";
 import { instanceAppName } from "../../src/db/client.ts";
-import { startDevDb } from "../../src/devdb/mod.ts";
+import { testDb } from "../helpers/db.ts";
 import { appConnections } from "../helpers/runtime.ts";
 import { assertClosedCleanly, dump, type ServerProcess, spawnServer } from "../helpers/server_process.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -16,9 +15,8 @@ import { seedPeopleBulk, zoneInsideItsDay } from "./seed.ts";
 const DB_NAME = "zien_multi";
 
 async function openCluster() {
-  const devdb = await startDevDb();
-  const client = new MongoClient(devdb.url);
-  const db = client.db(DB_NAME);
+  const fixture = await testDb({ dbName: DB_NAME });
+  const { server: devdb, db } = fixture;
   const servers: ServerProcess[] = [];
   return {
     devdb,
@@ -38,8 +36,7 @@ async function openCluster() {
     },
     async close() {
       await Promise.all(servers.map((s) => s.kill()));
-      await client.close();
-      await devdb.stop();
+      await fixture.close();
     },
   };
 }
@@ -252,7 +249,10 @@ Deno.test("SIGTERM during a tick: its placements finish, leases are released, ex
     assert.equal(await server.exited, 0, dump(server));
     cluster.devdb.setLatency(0);
     assertClosedCleanly(server);
-    assert.equal(appConnections(cluster.devdb, server.pid), 0);
+    // The devdb sees a closed socket a moment after the process exits, as the other tests here wait for.
+    await waitFor(() => appConnections(cluster.devdb, server.pid) === 0, {
+      what: "its connections to close",
+    });
     const name = instanceAppName(Deno.hostname(), server.pid);
     const calls = await cluster.calls.find({}).toArray();
     assert.equal(calls.filter((c) => c.lease?.owner === name).length, 0, "no lease left held");

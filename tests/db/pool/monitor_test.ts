@@ -1,26 +1,25 @@
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
-import { MongoClient } from "mongodb";
+import { MongoClient, type MongoClientOptions } from "mongodb";
 import { type DevDb, startDevDb } from "../../../src/devdb/mod.ts";
 import { PoolMonitor, type PoolMonitorOptions, type PoolWarningChange } from "../../../src/db/pool/mod.ts";
 import { waitFor } from "../../helpers/wait.ts";
 import { capturingLogs } from "../../helpers/logs.ts";
+import { testDb } from "../../helpers/db.ts";
 
 const APP = "zien-backend:pool-test:1";
 
 /** A devdb, a client with a monitor attached before connect, and cleanup of all three. */
 async function withPool(
-  options: Partial<PoolMonitorOptions> & { client?: Record<string, unknown>; url?: (db: DevDb) => string },
+  options: Partial<PoolMonitorOptions> & { client?: MongoClientOptions; url?: (db: DevDb) => string },
   body: (ctx: { db: DevDb; client: MongoClient; monitor: PoolMonitor }) => Promise<void>,
 ): Promise<void> {
-  const db = await startDevDb();
   const maxPoolSize = options.maxPoolSize ?? 3;
-  const client = new MongoClient(options.url?.(db) ?? db.url, {
-    maxPoolSize,
-    appName: APP,
-    monitorCommands: true,
-    ...options.client,
+  await using fixture = await testDb({
+    url: options.url,
+    client: { maxPoolSize, appName: APP, monitorCommands: true, ...options.client },
   });
+  const { server: db, client } = fixture;
   const monitor = new PoolMonitor(client, {
     leakThresholdMs: 30_000,
     logIntervalMs: 60_000,
@@ -31,10 +30,9 @@ async function withPool(
     await client.connect();
     await body({ db, client, monitor });
   } finally {
+    // Before the fixture closes the client, so that close is not slowed by the latency a test set.
     db.setLatency(0);
-    await client.close();
     monitor.stop();
-    await db.stop();
   }
 }
 

@@ -36,15 +36,18 @@ Deno.test("cross-user access answers 404 and changes nothing", async () => {
     })).json;
     assert.ok(prompt && window && entry && call);
 
-    const before = JSON.stringify(
-      await Promise.all([
-        asAlice("JournalPrompt/_getPrompts"),
-        asAlice("CallWindow/_getWindows"),
-        asAlice("ReflectionSession/_getSession", { session: phoneSession }),
-        asAlice("CallScheduler/_getScheduledCall", { call }),
-        asAlice("JournalEntry/_getEntry", { entry }),
-      ]).then((all) => all.map((r) => r.json)),
-    );
+    // Everything of Alice's that Bob's attempts below must leave as it is.
+    const aliceSees = async () =>
+      JSON.stringify(
+        await Promise.all([
+          asAlice("JournalPrompt/_getPrompts"),
+          asAlice("CallWindow/_getWindows"),
+          asAlice("ReflectionSession/_getSession", { session: phoneSession }),
+          asAlice("CallScheduler/_getScheduledCall", { call }),
+          asAlice("JournalEntry/_getEntry", { entry }),
+        ]).then((all) => all.map((r) => r.json)),
+      );
+    const before = await aliceSees();
 
     const attempts: [string, unknown][] = [
       ["JournalPrompt/updatePrompt", { prompt: prompt._id, text: "Bob was here" }],
@@ -83,15 +86,7 @@ Deno.test("cross-user access answers 404 and changes nothing", async () => {
     );
     assert.deepEqual((await h.post("Profile/_getProfile", {}, bob.token)).json, []);
 
-    const after = JSON.stringify(
-      await Promise.all([
-        asAlice("JournalPrompt/_getPrompts"),
-        asAlice("CallWindow/_getWindows"),
-        asAlice("ReflectionSession/_getSession", { session: phoneSession }),
-        asAlice("CallScheduler/_getScheduledCall", { call }),
-        asAlice("JournalEntry/_getEntry", { entry }),
-      ]).then((all) => all.map((r) => r.json)),
-    );
+    const after = await aliceSees();
     assert.equal(after, before);
     assert.deepEqual(await unindexed(h.db, sent), []);
   } finally {

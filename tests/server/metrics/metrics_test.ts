@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { MongoClient } from "mongodb";
+import type { MongoClient, MongoClientOptions } from "mongodb";
 import { Counter } from "prom-client";
-import { type DevDb, startDevDb } from "../../../src/devdb/mod.ts";
+import type { DevDb } from "../../../src/devdb/mod.ts";
 import { PoolMonitor } from "../../../src/db/pool/mod.ts";
 import { serverConnectionsView, type ServerView } from "../../../src/db/server_view.ts";
 import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../../src/server/metrics/mod.ts";
 import { waitFor } from "../../helpers/wait.ts";
 import { promtoolCheck } from "../../helpers/promtool.ts";
 import { capturingLogs } from "../../helpers/logs.ts";
+import { testDb } from "../../helpers/db.ts";
 
 const APP = "zien-backend:metrics-test:1";
 
@@ -36,16 +37,14 @@ interface Ctx {
 
 /** A devdb, a monitored client and metrics over them, all closed at the end. */
 async function withMetrics(
-  options: { url?: (db: DevDb) => string; client?: Record<string, unknown> },
+  options: { url?: (db: DevDb) => string; client?: MongoClientOptions },
   body: (ctx: Ctx) => Promise<void>,
 ): Promise<void> {
-  const db = await startDevDb();
-  const client = new MongoClient(options.url?.(db) ?? db.url, {
-    maxPoolSize: 4,
-    appName: APP,
-    monitorCommands: true,
-    ...options.client,
+  await using fixture = await testDb({
+    url: options.url,
+    client: { maxPoolSize: 4, appName: APP, monitorCommands: true, ...options.client },
   });
+  const { server: db, client } = fixture;
   const monitor = new PoolMonitor(client, { maxPoolSize: 4, leakThresholdMs: 30_000, logIntervalMs: 60_000 });
   let view: ServerView | null = null;
   const metrics = createMetrics({
@@ -82,9 +81,7 @@ async function withMetrics(
   } finally {
     metrics.close();
     db.setLatency(0);
-    await client.close();
     monitor.stop();
-    await db.stop();
   }
 }
 
