@@ -11,7 +11,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { ConceptError } from "../concepts/errors.ts";
+import { ConceptError } from "../concepts/mod.ts";
 import { BEARER_CHALLENGE, refusal } from "./errors.ts";
 
 /** What the person middleware sets on the context. */

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { ConceptError, type ConceptErrorKind } from "../concepts/errors.ts";
+import { ConceptError, type ConceptErrorKind } from "../concepts/mod.ts";
 
 /** A field the input got wrong. */
 export interface FieldIssue {

@@ -15,7 +15,7 @@ import { requireUser, type UserEnv } from "./auth.ts";
 import { LRUCache } from "lru-cache";
 import type { Registry } from "prom-client";
 import { Counter, Gauge } from "prom-client";
-import type { ActionDone } from "./concepts/routes.ts";
+import type { ActionDone } from "./concepts/registry.ts";
 import { z } from "zod";
 
 /** The answer of `GET /api/stats`; the route shapes its answer through it and the API document shows it. */

@@ -10,7 +10,8 @@
  * ```
  * @module
  */
-export { type ActionDone, conceptRoutes, type ConceptRoutesOptions } from "./routes.ts";
+export { conceptRoutes, type ConceptRoutesOptions } from "./routes.ts";
+export type { ActionDone } from "./registry.ts";
 export { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
 export { buildOpenApi } from "./openapi.ts";
 export { MAX_BODY_BYTES } from "./body.ts";

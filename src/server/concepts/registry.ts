@@ -13,13 +13,13 @@ import {
   scheduleReflectionCall,
   startReflection,
 } from "../../concepts/mod.ts";
-import * as UserAuth from "../../concepts/UserAuth/schemas.ts";
-import * as Profile from "../../concepts/Profile/schemas.ts";
-import * as JournalPrompt from "../../concepts/JournalPrompt/schemas.ts";
-import * as CallWindow from "../../concepts/CallWindow/schemas.ts";
-import * as ReflectionSession from "../../concepts/ReflectionSession/schemas.ts";
-import * as CallScheduler from "../../concepts/CallScheduler/schemas.ts";
-import * as JournalEntry from "../../concepts/JournalEntry/schemas.ts";
+import * as UserAuth from "../../concepts/UserAuth/mod.ts";
+import * as Profile from "../../concepts/Profile/mod.ts";
+import * as JournalPrompt from "../../concepts/JournalPrompt/mod.ts";
+import * as CallWindow from "../../concepts/CallWindow/mod.ts";
+import * as ReflectionSession from "../../concepts/ReflectionSession/mod.ts";
+import * as CallScheduler from "../../concepts/CallScheduler/mod.ts";
+import * as JournalEntry from "../../concepts/JournalEntry/mod.ts";
 
 /** Who is calling, as the bearer token says. */
 export interface Caller {
@@ -318,4 +318,12 @@ export function lookupAction(concept: string, action: string): ActionSpec | "no_
   const actions = byConcept.get(concept);
   if (!actions) return "no_concept";
   return actions.get(action) ?? "no_action";
+}
+
+/** A concept action that succeeded, for whoever keeps derived state (caches) in step. */
+export interface ActionDone {
+  concept: string;
+  action: string;
+  /** The person it was done for, when the action needs one. */
+  user?: string;
 }

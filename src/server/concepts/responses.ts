@@ -6,8 +6,8 @@
  * @module
  */
 import { z } from "zod";
-import { CallStatus } from "../../concepts/CallScheduler/schemas.ts";
-import { Mode, SessionStatus } from "../../concepts/ReflectionSession/schemas.ts";
+import { CallStatus } from "../../concepts/CallScheduler/mod.ts";
+import { Mode, SessionStatus } from "../../concepts/ReflectionSession/mod.ts";
 
 // Dates leave as ISO 8601 strings (what JSON.stringify made of them before), and the document says so.
 const Instant = z.codec(z.date(), z.iso.datetime(), {

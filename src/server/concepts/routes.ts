@@ -16,18 +16,10 @@ import { checkContentType, MAX_BODY_BYTES, readJson, refuseOperatorKeys, validat
 import { buildOpenApi } from "./openapi.ts";
 import { docsRoutes } from "./docs.ts";
 import { responseSchema } from "./responses.ts";
-import { ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
+import { type ActionDone, ACTIONS, type ActionSpec, type Caller, lookupAction } from "./registry.ts";
 
 // `user` and `sessionToken` are set only on the actions behind `requireUser` (those with `spec.auth`).
 type Env = { Variables: RequestVariables & UserVariables };
-
-/** A concept action that succeeded, for whoever keeps derived state (caches) in step. */
-export interface ActionDone {
-  concept: string;
-  action: string;
-  /** The person it was done for, when the action needs one. */
-  user?: string;
-}
 
 /** What the concept routes need. */
 export interface ConceptRoutesOptions {
