@@ -6,6 +6,7 @@
  */
 import type { CallRuntime } from "../calls/mod.ts";
 import type { Config } from "../config.ts";
+import { isTransientDbError } from "../db/mod.ts";
 import { createCallSchedulerTick } from "./call_scheduler_worker.ts";
 import { createCallWindowTick } from "./call_window_worker.ts";
 import { PeriodicWorker } from "./periodic_worker.ts";
@@ -33,12 +34,14 @@ export function createWorkers(
       intervalMs: config.calls.windowIntervalMs,
       runAtStart: true,
       tick: createCallWindowTick(calls.scheduling),
+      isTransient: isTransientDbError,
     }),
     new PeriodicWorker({
       name: "call-scheduler",
       intervalMs: config.calls.schedulerIntervalMs,
       tick: createCallSchedulerTick(calls.placement),
       leasesHeld: () => calls.leases.count(),
+      isTransient: isTransientDbError,
     }),
   ];
 }

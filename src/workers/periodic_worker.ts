@@ -37,6 +37,11 @@ export interface PeriodicWorkerOptions {
   random?: () => number;
   /** For a worker that takes call leases: how many this instance holds now, read for each status. */
   leasesHeld?: () => number;
+  /**
+   * Whether a tick's failure is the database being away for a moment (an election, a restart): such a tick
+   * is counted as failed and logged as a warning naming the error, without a stack, and the next tick retries.
+   */
+  isTransient?: (err: unknown) => boolean;
 }
 
 /**
@@ -136,6 +141,13 @@ export class PeriodicWorker {
     } catch (err) {
       this.#status.failures++;
       this.#status.lastError = err instanceof Error ? err.message : String(err);
+      if (this.#options.isTransient?.(err)) {
+        log.warn("worker {name} tick: database unavailable ({error}); the next tick retries", {
+          name: this.name,
+          error: err instanceof Error ? err.name : String(err),
+        });
+        return;
+      }
       log.error("worker {name} tick failed: {error}", {
         name: this.name,
         error: err instanceof Error ? err.stack ?? err.message : String(err),

@@ -31,8 +31,11 @@ function assertElection(run: ElectionRun, servers: ServerProcess[]): void {
   }
   assert.deepEqual(run.requests.filter((r) => POOL_ERRORS.test(r.body)).map((r) => r.body), []);
   for (const server of servers) {
-    const poolErrors = server.logs().filter((l) => POOL_ERRORS.test(String(l.error ?? "")));
-    assert.deepEqual(poolErrors, [], `${label}a pool error reached a handler:\n${dump(server)}`);
+    // A worker's tick may meet the cleared pool and retry at its next tick (a warning); nothing may fail on it.
+    const poolErrors = server.logs().filter((l) =>
+      l.level === "ERROR" && POOL_ERRORS.test(String(l.error ?? ""))
+    );
+    assert.deepEqual(poolErrors, [], `${label}a pool error failed a handler or a tick:\n${dump(server)}`);
   }
 
   const before = run.readiness.filter((s) => s.endedAt < run.faultAt);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { PeriodicWorker } from "../../src/workers/periodic_worker.ts";
+import { capturingLogs } from "../helpers/logs.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 Deno.test("ticks repeatedly and never overlaps", async () => {
@@ -75,6 +76,29 @@ Deno.test("a failing tick is counted and logged, and the worker keeps going", as
   assert.equal(status.lastError, "boom");
   assert.ok(status.ticks >= 4);
   assert.notEqual(status.lastTickAt, null);
+});
+
+Deno.test("a tick the database failed for a moment is a warning naming the error, and the next tick runs", async () => {
+  class MongoPoolClearedError extends Error {
+    override name = "MongoPoolClearedError";
+  }
+  let calls = 0;
+  await capturingLogs(async (records) => {
+    const worker = new PeriodicWorker({
+      name: "electing",
+      intervalMs: 1,
+      runAtStart: true,
+      isTransient: (err) => err instanceof MongoPoolClearedError,
+      tick: () =>
+        ++calls === 1 ? Promise.reject(new MongoPoolClearedError("pool cleared")) : Promise.resolve(),
+    });
+    worker.start();
+    await waitFor(() => calls >= 2, { what: "the tick after the failed one" });
+    await worker.stop();
+    assert.equal(worker.status().failures, 1);
+    const lines = records.filter((r) => r.properties.name === "electing" && r.level !== "info");
+    assert.deepEqual(lines.map((r) => [r.level, r.properties.error]), [["warning", "MongoPoolClearedError"]]);
+  });
 });
 
 Deno.test("a non-positive interval is refused", () => {
