@@ -256,6 +256,9 @@ interface Target {
 async function startTargets(devdbUrl: string, user: string): Promise<Target[]> {
   const full = await spawnServer({
     env: { MONGODB_URL: devdbUrl, DB_NAME, ADMIN_TOKEN: crypto.randomUUID(), LOG_LEVEL: "info" },
+    // Its access lines are still written (and drained); parsing each one here would take CPU from the
+    // server on a 2-core machine, in its rounds only.
+    keepLogs: false,
   });
   const routes = await spawnChild("routes", devdbUrl, user);
   const minimal = await spawnChild("bare", devdbUrl, user);
@@ -299,7 +302,7 @@ function table(targets: Target[], results: LoadResult[][], rounds: number, machi
     ...rows,
     "",
     `Full stack per-round ratios: ${full.ratios.map((r) => r.toFixed(2)).join(", ")}. ` +
-    `Goal: full stack at 0.8x the minimal handler or better: ${full.ratio >= 0.8 ? "met" : "NOT met"}.`,
+    `Goal: full stack at 0.9x the minimal handler or better: ${full.ratio >= 0.9 ? "met" : "NOT met"}.`,
   ].join("\n");
 }
 

@@ -31,15 +31,18 @@ async function spawnProfiledServer(mongoUrl: string) {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  // Reads until `pattern` shows up, then keeps draining with the same reader: returning from a `for await`
+  // would cancel the pipe, and every later log line would then fail in the server with BrokenPipe (which
+  // the profile used to show as the logging's cost).
   const found = async (stream: ReadableStream<Uint8Array>, pattern: RegExp) => {
+    const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      text += chunk.value;
       const match = pattern.exec(text);
       if (match) {
-        // Keep draining so the child never blocks on a full pipe.
         void (async () => {
-          for await (const _ of stream) { /* drained */ }
+          while (!(await reader.read()).done) { /* drained */ }
         })().catch(() => {});
         return match[1];
       }
@@ -93,11 +96,13 @@ export async function profileBench(options: { clients: number; seconds: number; 
       onMeasuring: () => started.resolve(),
     });
     let profile: CpuProfile;
+    let requests = 0;
     try {
       await started.promise;
       await profiler.start();
       const result = await load.result;
       profile = await profiler.stop();
+      requests = result.requests;
       console.error(`[profile] ${Math.round(result.rps)} req/s, ${result.errors} errors`);
     } finally {
       load.kill();
@@ -120,7 +125,9 @@ export async function profileBench(options: { clients: number; seconds: number; 
       "",
       `${(total / 1000).toFixed(1)} s profiled, ${
         (busy / 1000).toFixed(1)
-      } s busy (not idle); raw: \`${file}\`.`,
+      } s busy (not idle; samples capped at 1 ms) for ${requests} requests: ${
+        Math.round((busy * 1000) / Math.max(1, requests))
+      } µs busy per request (with the profiler's own cost); raw: \`${file}\`.`,
       "",
       table(byArea, total, options.top, "area"),
       "",

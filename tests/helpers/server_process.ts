@@ -35,6 +35,8 @@ export interface SpawnServerOptions {
   /** Wait for the ready log line (default true). */
   waitReady?: boolean;
   readyTimeoutMs?: number;
+  /** Parse and keep every log line (default true); with false, lines after the ready line are drained unread. */
+  keepLogs?: boolean;
 }
 
 const readyPattern = /ready on http:\/\/([^\s]+)/;
@@ -68,6 +70,7 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   }).spawn();
   const lines: LogLine[] = [];
   let stderrText = "";
+  let ready = false;
   const readStdout = (async () => {
     const decoder = new TextDecoderStream();
     let buffered = "";
@@ -77,8 +80,10 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
       while ((newline = buffered.indexOf("\n")) >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
+        if (options.keepLogs === false && ready) continue;
         try {
           lines.push(JSON.parse(line));
+          ready ||= readyPattern.test(lines.at(-1)!.message ?? "");
         } catch {
           lines.push({ level: "RAW", message: line, logger: "" });
         }
