@@ -21,6 +21,27 @@ import { seedEntries } from "./lib/runtime_seed.ts";
 
 const DB_NAME = "zien_bench_profile";
 
+/**
+ * Reads `stream` until `pattern` shows up and resolves with its first group, then keeps draining with the
+ * same reader: returning from a `for await` would cancel the pipe, and every later log line would then fail
+ * in the child with BrokenPipe (which the profile used to show as the logging's cost).
+ */
+export async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    text += chunk.value;
+    const match = pattern.exec(text);
+    if (match) {
+      void (async () => {
+        while (!(await reader.read()).done) { /* drained */ }
+      })().catch(() => {});
+      return match[1];
+    }
+  }
+  throw new Error(`the child exited before printing ${pattern}`);
+}
+
 /** Starts `src/main.ts` with the inspector and resolves with its base URL, inspector URL and a stop. */
 async function spawnProfiledServer(mongoUrl: string) {
   const child = new Deno.Command("deno", {
@@ -31,21 +52,6 @@ async function spawnProfiledServer(mongoUrl: string) {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const found = async (stream: ReadableStream<Uint8Array>, pattern: RegExp) => {
-    let text = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
-      const match = pattern.exec(text);
-      if (match) {
-        // Keep draining so the child never blocks on a full pipe.
-        void (async () => {
-          for await (const _ of stream) { /* drained */ }
-        })().catch(() => {});
-        return match[1];
-      }
-    }
-    throw new Error(`the server exited before printing ${pattern}`);
-  };
   const stop = async () => {
     try {
       child.kill("SIGTERM");
@@ -56,8 +62,8 @@ async function spawnProfiledServer(mongoUrl: string) {
   };
   try {
     const [wsUrl, address] = await Promise.all([
-      found(child.stderr, /Debugger listening on (ws:\/\/\S+)/),
-      found(child.stdout, /ready on http:\/\/([^\s"]+)/),
+      readUntil(child.stderr, /Debugger listening on (ws:\/\/\S+)/),
+      readUntil(child.stdout, /ready on http:\/\/([^\s"]+)/),
     ]);
     return { baseUrl: `http://${address}`, wsUrl, stop };
   } catch (err) {
@@ -72,6 +78,41 @@ function table(rows: [string, number][], total: number, top: number, heading: st
     lines.push(`| ${name.replaceAll("|", "\\|")} | ${ms.toFixed(0)} | ${((ms / total) * 100).toFixed(1)}% |`);
   }
   return lines.join("\n");
+}
+
+/**
+ * Writes `profile` to `.data/profiles/<file>.cpuprofile` and renders it: busy time per `unit` (requests,
+ * events), self time by area and by function. Shared by every profiling bench.
+ */
+export async function reportProfile(
+  profile: CpuProfile,
+  options: { title: string; file: string; units: number; unit: string; top: number },
+): Promise<string> {
+  await Deno.mkdir(".data/profiles", { recursive: true });
+  const file = `.data/profiles/${options.file}.cpuprofile`;
+  await Deno.writeTextFile(file, JSON.stringify(profile));
+  const byArea = selfTime(profile, (f) => areaOf(f.url, f.functionName));
+  const total = byArea.reduce((sum, [, ms]) => sum + ms, 0);
+  const busy = total - (byArea.find(([area]) => area === "(idle)")?.[1] ?? 0);
+  const byFunction = selfTime(
+    profile,
+    (f) => `${f.functionName || "(anonymous)"} ${areaOf(f.url, f.functionName)}:${f.lineNumber + 1}`,
+  );
+  return [
+    `## ${options.title}`,
+    "",
+    await describeMachine(),
+    "",
+    `${(total / 1000).toFixed(1)} s profiled, ${
+      (busy / 1000).toFixed(1)
+    } s busy (not idle; samples capped at 1 ms) for ${options.units} ${options.unit}s: ${
+      Math.round((busy * 1000) / Math.max(1, options.units))
+    } µs busy per ${options.unit} (with the profiler's own cost); raw: \`${file}\`.`,
+    "",
+    table(byArea, total, options.top, "area"),
+    "",
+    table(byFunction, total, options.top, "function"),
+  ].join("\n");
 }
 
 /** Profiles one server under `clients` concurrent clients for `seconds` and returns the markdown report. */
@@ -93,39 +134,25 @@ export async function profileBench(options: { clients: number; seconds: number; 
       onMeasuring: () => started.resolve(),
     });
     let profile: CpuProfile;
+    let requests = 0;
     try {
       await started.promise;
       await profiler.start();
       const result = await load.result;
       profile = await profiler.stop();
+      requests = result.requests;
       console.error(`[profile] ${Math.round(result.rps)} req/s, ${result.errors} errors`);
     } finally {
       load.kill();
       profiler.close();
     }
-    await Deno.mkdir(".data/profiles", { recursive: true });
-    const file = `.data/profiles/server-${options.clients}-clients.cpuprofile`;
-    await Deno.writeTextFile(file, JSON.stringify(profile));
-    const byArea = selfTime(profile, (f) => areaOf(f.url, f.functionName));
-    const total = byArea.reduce((sum, [, ms]) => sum + ms, 0);
-    const busy = total - (byArea.find(([area]) => area === "(idle)")?.[1] ?? 0);
-    const byFunction = selfTime(
-      profile,
-      (f) => `${f.functionName || "(anonymous)"} ${areaOf(f.url, f.functionName)}:${f.lineNumber + 1}`,
-    );
-    return [
-      `## CPU profile of one server at ${options.clients} clients`,
-      "",
-      await describeMachine(),
-      "",
-      `${(total / 1000).toFixed(1)} s profiled, ${
-        (busy / 1000).toFixed(1)
-      } s busy (not idle); raw: \`${file}\`.`,
-      "",
-      table(byArea, total, options.top, "area"),
-      "",
-      table(byFunction, total, options.top, "function"),
-    ].join("\n");
+    return await reportProfile(profile, {
+      title: `CPU profile of one server at ${options.clients} clients`,
+      file: `server-${options.clients}-clients`,
+      units: requests,
+      unit: "request",
+      top: options.top,
+    });
   } finally {
     await server.stop();
     await sampler.close();

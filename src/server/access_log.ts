@@ -12,6 +12,8 @@ import type { RequestVariables } from "./request_context.ts";
 import { matchedRoute } from "./usage.ts";
 
 const log = getLogger(["http", "access"]);
+const ANONYMOUS = "{method} {route} {status} {durationMs} ms, request {requestId}";
+const PERSON = "{method} {route} {status} {durationMs} ms, request {requestId}, user {user}";
 
 /** What one access line carries, as the properties of its log record. */
 export interface AccessLine {
@@ -46,6 +48,7 @@ export function accessLog(): MiddlewareHandler<{ Variables: RequestVariables & P
       threw = true;
       throw err;
     } finally {
+      // One object per request, handed to logtape as the record's properties (logtape does not copy it).
       const line: AccessLine = {
         method: c.req.method,
         route: matchedRoute(c),
@@ -53,12 +56,13 @@ export function accessLog(): MiddlewareHandler<{ Variables: RequestVariables & P
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         requestId: c.var.requestId,
       };
-      if (c.var.user !== undefined) line.user = c.var.user;
+      const user = c.var.user;
       // The pretty format prints only the message, so everything the line carries is in it.
-      if (line.user === undefined) {
-        log.info("{method} {route} {status} {durationMs} ms, request {requestId}", { ...line });
+      if (user === undefined) {
+        log.info(ANONYMOUS, line as unknown as Record<string, unknown>);
       } else {
-        log.info("{method} {route} {status} {durationMs} ms, request {requestId}, user {user}", { ...line });
+        line.user = user;
+        log.info(PERSON, line as unknown as Record<string, unknown>);
       }
     }
   };

@@ -42,6 +42,8 @@ export interface SpawnServerOptions {
   readyTimeoutMs?: number;
   /** Run `deno task start` in a process group of its own (the task runner, then the app under it). */
   viaTask?: boolean;
+  /** Parse and keep every log line (default true); with false, lines after the ready line are drained unread. */
+  keepLogs?: boolean;
 }
 
 const readyPattern = /ready on http:\/\/([^\s]+)/;
@@ -77,6 +79,7 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
   }).spawn();
   const lines: LogLine[] = [];
   let stderrText = "";
+  let ready = false;
   const readStdout = (async () => {
     const decoder = new TextDecoderStream();
     let buffered = "";
@@ -86,8 +89,10 @@ export async function spawnServer(options: SpawnServerOptions): Promise<ServerPr
       while ((newline = buffered.indexOf("\n")) >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
+        if (options.keepLogs === false && ready) continue;
         try {
           lines.push(JSON.parse(line));
+          ready ||= readyPattern.test(lines.at(-1)!.message ?? "");
         } catch {
           lines.push({ level: "RAW", message: line, logger: "" });
         }

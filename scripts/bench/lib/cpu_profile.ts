@@ -66,14 +66,22 @@ export function areaOf(url: string, functionName: string): string {
   return url;
 }
 
-/** Self time in milliseconds, summed by `key`, highest first. */
+/**
+ * The most one sample counts for, in ms. On a shared machine the process is sometimes not scheduled for tens
+ * of milliseconds; V8 then records one sample with the whole gap as its delta, on whatever frame ran last
+ * (often a syscall such as a log write), which made a few functions look many times their real cost.
+ */
+export const SAMPLE_CAP_MS = 1;
+
+/** Self time in milliseconds (each sample capped at {@linkcode SAMPLE_CAP_MS}), summed by `key`, highest first. */
 export function selfTime(profile: CpuProfile, key: (frame: CpuProfile["nodes"][0]["callFrame"]) => string) {
   const byNode = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const totals = new Map<string, number>();
   profile.samples.forEach((nodeId, i) => {
     const frame = byNode.get(nodeId)!;
     const k = key(frame);
-    totals.set(k, (totals.get(k) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    const ms = Math.min(SAMPLE_CAP_MS, (profile.timeDeltas[i] ?? 0) / 1000);
+    totals.set(k, (totals.get(k) ?? 0) + ms);
   });
   return [...totals].sort((a, b) => b[1] - a[1]);
 }

@@ -58,8 +58,14 @@ export interface Setup {
  * Starts the real server (`src/main.ts`) with `env` and registers its kill before waiting for it to be
  * ready, so a server that never gets ready is still stopped.
  */
-export async function startAppServer(ctx: BenchContext, env: Record<string, string>): Promise<ServerProcess> {
-  const server = await spawnServer({ env, waitReady: false });
+export async function startAppServer(
+  ctx: BenchContext,
+  env: Record<string, string>,
+  keepLogs = false,
+): Promise<ServerProcess> {
+  // By default lines after "ready" are drained, not parsed: parsing each access line here took CPU from the
+  // servers being measured. The SIGTERM row keeps them, to check the shutdown's log.
+  const server = await spawnServer({ env, waitReady: false, keepLogs });
   ctx.defer(() => server.kill());
   await waitUntilReady(server);
   return server;
@@ -132,7 +138,7 @@ export async function measureSigterm(
   env: Record<string, string>,
   concurrency: number,
 ): Promise<SigtermResult> {
-  const server = await startAppServer(ctx, env);
+  const server = await startAppServer(ctx, env, true);
   const signalled = Promise.withResolvers<number>();
   const load = startLoad({
     urls: [server.baseUrl + ENDPOINT],
