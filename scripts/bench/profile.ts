@@ -5,7 +5,7 @@
  * self time by area (app folder, npm package, Deno internals) and the heaviest functions. The raw profile is
  * written to `.data/profiles/` for Chrome DevTools.
  *
- * Usage: `deno run -P=bench scripts/bench/profile.ts [--clients 100] [--seconds 5] [--top 25]`
+ * Usage: `deno run -P=bench scripts/bench/profile.ts [--clients 100] [--seconds 5] [--top 25] [--v8-flags F]`
  *
  * @module
  */
@@ -43,10 +43,16 @@ export async function readUntil(stream: ReadableStream<Uint8Array>, pattern: Reg
 }
 
 /** Starts `src/main.ts` with the inspector and resolves with its base URL, inspector URL and a stop. */
-async function spawnProfiledServer(mongoUrl: string) {
+async function spawnProfiledServer(mongoUrl: string, v8Flags?: string) {
   const child = new Deno.Command("deno", {
     // Not --quiet: that would hide the "Debugger listening on" line too.
-    args: ["run", "-P=server", "--inspect=127.0.0.1:0", "src/main.ts"],
+    args: [
+      "run",
+      "-P=server",
+      "--inspect=127.0.0.1:0",
+      ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
+      "src/main.ts",
+    ],
     env: { MONGODB_URL: mongoUrl, DB_NAME, HOST: "127.0.0.1", PORT: "0", LOG_FORMAT: "json" },
     stdin: "null",
     stdout: "piped",
@@ -116,10 +122,12 @@ export async function reportProfile(
 }
 
 /** Profiles one server under `clients` concurrent clients for `seconds` and returns the markdown report. */
-export async function profileBench(options: { clients: number; seconds: number; top: number }) {
+export async function profileBench(
+  options: { clients: number; seconds: number; top: number; v8Flags?: string },
+) {
   const devdb = await spawnDevDb();
   const sampler = new MongoClient(devdb.url, { maxPoolSize: 1 });
-  const server = await spawnProfiledServer(devdb.url);
+  const server = await spawnProfiledServer(devdb.url, options.v8Flags);
   try {
     const token = await signUp(server.baseUrl, "bench-profile");
     await seedEntries(sampler.db(DB_NAME), token, 50);
@@ -147,7 +155,8 @@ export async function profileBench(options: { clients: number; seconds: number; 
       profiler.close();
     }
     return await reportProfile(profile, {
-      title: `CPU profile of one server at ${options.clients} clients`,
+      title: `CPU profile of one server at ${options.clients} clients` +
+        (options.v8Flags ? ` (V8 flags ${options.v8Flags})` : ""),
       file: `server-${options.clients}-clients`,
       units: requests,
       unit: "request",
@@ -167,6 +176,7 @@ if (import.meta.main) {
       clients: { type: "string", default: "100" },
       seconds: { type: "string", default: "5" },
       top: { type: "string", default: "25" },
+      "v8-flags": { type: "string" },
     },
   });
   console.log(
@@ -174,6 +184,7 @@ if (import.meta.main) {
       clients: Number(values.clients),
       seconds: Number(values.seconds),
       top: Number(values.top),
+      v8Flags: values["v8-flags"],
     }),
   );
 }
