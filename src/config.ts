@@ -9,22 +9,22 @@
  * ```
  * @module
  */
-import { isIP } from "node:net";
 import { MongoClient } from "mongodb";
-import { z } from "zod";
+import {
+  bool,
+  ConfigError,
+  type Env,
+  httpUrl,
+  int,
+  ipList,
+  oneOf,
+  optionalInt,
+  text,
+} from "./config_values.ts";
 import { redactText, redactUrl } from "./redact.ts";
+
+export { ConfigError, EXIT_CONFIG } from "./config_values.ts";
 import type { LogLevel } from "./log.ts";
-
-/** The exit code for a configuration error (EX_CONFIG in sysexits.h). */
-export const EXIT_CONFIG = 78;
-
-/** A variable whose value is not allowed. */
-export class ConfigError extends Error {
-  constructor(readonly variable: string, readonly value: string, readonly allowed: string) {
-    super(`Invalid ${variable}=${JSON.stringify(value)}: expected ${allowed}`);
-    this.name = "ConfigError";
-  }
-}
 
 /** The driver's pool settings, passed to `MongoClient` as they are. */
 export interface PoolConfig {
@@ -118,57 +118,6 @@ export interface Config {
   batch: BatchConfig;
 }
 
-type Env = Record<string, string | undefined>;
-
-const intPattern = /^-?\d+$/;
-
-function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const parsed = z.string().regex(intPattern).transform(Number).pipe(z.number().int().min(min).max(max))
-    .safeParse(raw.trim());
-  if (!parsed.success) {
-    const range = max === Number.MAX_SAFE_INTEGER
-      ? `an integer >= ${min}`
-      : `an integer from ${min} to ${max}`;
-    throw new ConfigError(name, raw, range);
-  }
-  return parsed.data;
-}
-
-function optionalInt(env: Env, name: string, min: number): number | undefined {
-  return env[name] === undefined || env[name] === "" ? undefined : int(env, name, 0, min);
-}
-
-function oneOf<const T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const parsed = z.enum(allowed).safeParse(raw.trim().toLowerCase());
-  if (!parsed.success) throw new ConfigError(name, raw, `one of ${allowed.join(", ")}`);
-  return parsed.data as T;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = raw.trim().toLowerCase();
-  if (["true", "1", "yes", "on"].includes(value)) return true;
-  if (["false", "0", "no", "off"].includes(value)) return false;
-  throw new ConfigError(name, raw, "true or false");
-}
-
-function ipList(env: Env, name: string): string[] {
-  const items = (text(env, name) ?? "").split(",").map((item) => item.trim()).filter(Boolean);
-  const bad = items.find((item) => isIP(item) === 0);
-  if (bad !== undefined) throw new ConfigError(name, bad, "a comma-separated list of IP addresses");
-  return items;
-}
-
-function text(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw === undefined || raw === "" ? undefined : raw;
-}
-
 function mongodbUrl(env: Env): string | undefined {
   const name = env.MONGODB_URL !== undefined && env.MONGODB_URL !== "" ? "MONGODB_URL" : "MONGODB_URI";
   const raw = text(env, name);
@@ -183,15 +132,6 @@ function mongodbUrl(env: Env): string | undefined {
     throw new ConfigError(name, redactUrl(raw), `${allowed} that the driver accepts (${reason})`);
   }
   return raw;
-}
-
-function httpUrl(env: Env, name: string): string | undefined {
-  const raw = text(env, name);
-  if (raw === undefined) return undefined;
-  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) {
-    throw new ConfigError(name, redactUrl(raw), "an http:// or https:// URL");
-  }
-  return raw.replace(/\/+$/, "");
 }
 
 // w: 0 is refused: an unacknowledged write cannot be retried, so "nothing acknowledged is lost" means nothing.

@@ -125,7 +125,8 @@ function registerProcessMetrics(registry: Registry): void {
     help: "Start time of the process since the Unix epoch, in seconds.",
     registers: [registry],
   });
-  start.set(Math.round(performance.timeOrigin) / 1000);
+  // Full precision: instances started together (one port, APP_REUSE_PORT) must still tell apart.
+  start.set(performance.timeOrigin / 1000);
 }
 
 /**
