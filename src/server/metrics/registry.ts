@@ -27,8 +27,8 @@
  * @module
  */
 import { Hono, type MiddlewareHandler } from "hono";
-import { matchedRoutes } from "hono/route";
 import { requireAdmin } from "../auth.ts";
+import { matchedRoute } from "../usage.ts";
 import { Gauge, Histogram, Registry } from "prom-client";
 import process from "node:process";
 import type { PoolMonitor, ServerView } from "../../db/mod.ts";
@@ -151,20 +151,12 @@ export function httpMetrics(metrics: Metrics): MiddlewareHandler {
       const status = threw ? 500 : c.res.status;
       metrics.observeHttpRequest(
         c.req.method,
-        routeOf(c, status),
+        matchedRoute(c),
         status,
         (performance.now() - started) / 1000,
       );
     }
   };
-}
-
-// The pattern of the handler that answered. When only middleware ran (registered with `use`, method ALL)
-// and the answer is 404, no route matched: the raw path must not become a label.
-function routeOf(c: Parameters<MiddlewareHandler>[0], status: number): string {
-  const route = matchedRoutes(c).at(c.req.routeIndex);
-  if (!route || (route.method === "ALL" && status === 404)) return "unmatched";
-  return route.path;
 }
 
 /** Options of `metricsRoute`. */

@@ -7,6 +7,7 @@ import type { DevDb } from "../../../src/devdb/mod.ts";
 import { PoolMonitor } from "../../../src/db/pool/mod.ts";
 import { serverConnectionsView, type ServerView } from "../../../src/db/server_view.ts";
 import { createMetrics, httpMetrics, type Metrics, metricsRoute } from "../../../src/server/metrics/mod.ts";
+import { UNMATCHED_ROUTE } from "../../../src/server/usage.ts";
 import { waitFor } from "../../helpers/wait.ts";
 import { promtoolCheck } from "../../helpers/promtool.ts";
 import { capturingLogs } from "../../helpers/logs.ts";
@@ -134,7 +135,7 @@ Deno.test("/metrics passes promtool and carries the pool, commands, server view,
     assert.equal(http("GET", "/entries/:id", 200), 1);
     assert.equal(http("GET", "/entries/:id", 404), 1, "a handler's own 404 keeps its route");
     assert.equal(http("GET", "/boom", 418), 1);
-    assert.equal(http("GET", "unmatched", 404), 1);
+    assert.equal(http("GET", UNMATCHED_ROUTE, 404), 1);
     assert.doesNotMatch(text, /abc123|zzz999|no\/such\/path/, "raw paths never become labels");
 
     assert.equal(s.get('zien_worker_ticks_total{worker="call-scheduler"}'), 7);
