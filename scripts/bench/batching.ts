@@ -275,11 +275,19 @@ function table(rows: Row[]): string {
   ];
   const batched = rows.find((r) => r.mode === "batched")!;
   const single = rows.find((r) => r.mode === "single")!;
+  const ceiling = rows.find((r) => r.mode === "none");
+  const ofCeiling = ceiling ? rate(batched) / (ceiling.load.accepted / ceiling.load.seconds) : NaN;
   out.push(
     "",
     `Insert commands: ${fmt(single.server.insertCommands / batched.server.insertCommands, 1)}x fewer ` +
       `(goal: at least 40x). Stored event rate: ${fmt(rate(batched) / rate(single), 1)}x ` +
-      `(goal: at least 5x). Connections tracking held at once, batched: ${batched.server.maxCheckedOut} (goal: 1).`,
+      `(goal: at least 5x). Connections tracking held at once, batched: ${batched.server.maxCheckedOut} (goal: 1).` +
+      (ceiling
+        ? ` Batched events stored against the no-write ceiling: ${
+          fmt(ofCeiling, 2)
+        }x (goal: at least 0.9x, ` +
+          `${ofCeiling >= 0.9 ? "met" : "not met"}).`
+        : ""),
   );
   return out.join("\n");
 }
