@@ -5,6 +5,7 @@
  * load process:
  *
  * - (a) this server: one `src/main.ts` (DB_MAX_POOL_SIZE 10, the default);
+ * - (aq) (a) with `APP_MAX_CONCURRENT_REQUESTS=64`: the requests past 64 wait before any per-request work;
  * - (a2) this server twice on one port (`APP_REUSE_PORT=true`), DB_MAX_POOL_SIZE 5 each, so HTTP uses both
  *   cores while each process keeps its one pool;
  * - (b) the seeds' before: three `src/main.ts` processes, each its own MongoClient at the driver's defaults
@@ -43,6 +44,7 @@ import {
   A2_INSTANCES,
   A2_MAX_POOL_SIZE,
   APP_MAX_POOL_SIZE,
+  AQ_LIMIT,
   goals,
   type MemoryResult,
   memoryResults,
@@ -114,6 +116,7 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
     const [a, ...b] = await Promise.all(
       [serverEnv, beforeEnv, beforeEnv, beforeEnv].map((env) => startAppServer(ctx, env)),
     );
+    const aq = await startAppServer(ctx, { ...serverEnv, APP_MAX_CONCURRENT_REQUESTS: String(AQ_LIMIT) });
     const sharedPort = { ...serverEnv, PORT: String(freePort()), APP_REUSE_PORT: "true" };
     const a2Env = { ...sharedPort, DB_MAX_POOL_SIZE: String(A2_MAX_POOL_SIZE), APP_INSTANCES: "2" };
     const a2 = await Promise.all(
@@ -138,6 +141,13 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
         baseUrls: [a.baseUrl],
         match: appInstances([a.pid]),
         targets: [{ baseUrl: a.baseUrl, instances: 1 }],
+      },
+      {
+        key: "aq",
+        label: `(aq) this server, at most ${AQ_LIMIT} requests inside at once (APP_MAX_CONCURRENT_REQUESTS)`,
+        baseUrls: [aq.baseUrl],
+        match: appInstances([aq.pid]),
+        targets: [{ baseUrl: aq.baseUrl, instances: 1 }],
       },
       {
         key: "a2",
@@ -183,7 +193,7 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
       }
     }
     const memory: MemoryResult[] = memoryResults(phases, 1000, { a: 1, a2: A2_INSTANCES, b: b.length });
-    await Promise.all([a, ...a2, ...b].map(async (server) => {
+    await Promise.all([a, aq, ...a2, ...b].map(async (server) => {
       server.signal("SIGTERM");
       await server.exited;
     }));

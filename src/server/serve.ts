@@ -8,6 +8,7 @@ import type { Db } from "mongodb";
 import { Gauge } from "prom-client";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
+import { Admission } from "./admission.ts";
 import { createApp, type RouteModule } from "./app.ts";
 import { createDashboard } from "./dashboard/mod.ts";
 import { refusal } from "./errors.ts";
@@ -90,11 +91,21 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
   // Deno's server.shutdown() ends the body stream of a request still uploading (the handler then reads a
   // truncated body, 400, or a closed resource, 500), so the requests in flight finish before it is called.
   const inFlight = new Set<Promise<void>>();
+  const admission = new Admission({
+    limit: config.http.maxConcurrentRequests,
+    timeoutMs: config.pool.waitQueueTimeoutMS,
+  });
   const handler = async (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    // A request waiting for admission is in flight too: the shutdown waits for it as for the others.
     const done = Promise.withResolvers<void>();
     inFlight.add(done.promise);
     try {
-      return await app.fetch(request, info);
+      if (!(await admission.enter(request))) return admission.refusal();
+      try {
+        return await app.fetch(request, info);
+      } finally {
+        admission.leave(request);
+      }
     } finally {
       inFlight.delete(done.promise);
       done.resolve();

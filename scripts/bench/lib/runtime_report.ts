@@ -14,7 +14,10 @@ export const APP_MAX_POOL_SIZE = 10;
 export const MONITORING_CONNECTIONS = 2;
 
 /** The setups: (a) this server, (a2) two of it on one port, (b) the seeds' before, (c) a client per request. */
-export type SetupKey = "a" | "a2" | "b" | "c";
+export type SetupKey = "a" | "aq" | "a2" | "b" | "c";
+
+/** The admission limit of setup (aq): (a) with APP_MAX_CONCURRENT_REQUESTS. */
+export const AQ_LIMIT = 64;
 
 /** The pool cap of each instance in setup (a2). */
 export const A2_MAX_POOL_SIZE = 5;
@@ -354,6 +357,14 @@ export function performanceGoals(phases: PhaseResult[], memory: MemoryResult[]):
         `${int(a.cpuMicrosPerRequest)} vs ${int(b.cpuMicrosPerRequest)} µs, ${ratio.toFixed(2)}x: ` +
         verdict(ratio <= 0.7),
     );
+    const aq = find("aq", concurrency);
+    if (aq) {
+      const aqRatio = aq.cpuMicrosPerRequest / b.cpuMicrosPerRequest;
+      out.push(
+        `  - with admission, (aq): ${int(aq.cpuMicrosPerRequest)} µs, ${aqRatio.toFixed(2)}x of (b)'s: ` +
+          verdict(aqRatio <= 0.7),
+      );
+    }
   }
   const a2 = find("a2", 1000);
   const b = find("b", 1000);
