@@ -96,7 +96,7 @@ export interface Config {
     corsOrigins: string[];
     /** Share `port` with other instances on this machine (SO_REUSEPORT), each with its own single pool. */
     reusePort: boolean;
-    /** Requests inside the app at once (APP_MAX_CONCURRENT_REQUESTS); the rest wait before any work; 0: off. */
+    /** Requests inside the app at once (APP_MAX_CONCURRENT_REQUESTS, 64); the rest wait before any work; 0: off. */
     maxConcurrentRequests: number;
     /** Proxies whose `X-Forwarded-For` names the client (APP_TRUSTED_PROXIES), for the account throttles. */
     trustedProxies: string[];
@@ -374,7 +374,7 @@ export function loadConfig(env: Env, options: { isTerminal: boolean }): Config {
       metricsToken: text(env, "METRICS_TOKEN"),
       corsOrigins: (text(env, "CORS_ORIGINS") ?? "").split(",").map((o) => o.trim()).filter(Boolean),
       reusePort: bool(env, "APP_REUSE_PORT", false),
-      maxConcurrentRequests: int(env, "APP_MAX_CONCURRENT_REQUESTS", 0, 0, 100_000),
+      maxConcurrentRequests: int(env, "APP_MAX_CONCURRENT_REQUESTS", 64, 0, 100_000),
       trustedProxies: ipList(env, "APP_TRUSTED_PROXIES"),
     },
     log: {

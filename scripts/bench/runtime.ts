@@ -5,7 +5,8 @@
  * load process:
  *
  * - (a) this server: one `src/main.ts` (DB_MAX_POOL_SIZE 10, the default);
- * - (aq) (a) with `APP_MAX_CONCURRENT_REQUESTS=64`: the requests past 64 wait before any per-request work;
+ *   (at most 64 requests inside the app at once, `APP_MAX_CONCURRENT_REQUESTS`' default);
+ * - (a0) the same with admission off (`APP_MAX_CONCURRENT_REQUESTS=0`): every waiting request inside;
  * - (a2) this server twice on one port (`APP_REUSE_PORT=true`), DB_MAX_POOL_SIZE 5 each, so HTTP uses both
  *   cores while each process keeps its one pool;
  * - (b) the seeds' before: three `src/main.ts` processes, each its own MongoClient at the driver's defaults
@@ -44,7 +45,6 @@ import {
   A2_INSTANCES,
   A2_MAX_POOL_SIZE,
   APP_MAX_POOL_SIZE,
-  AQ_LIMIT,
   goals,
   type MemoryResult,
   memoryResults,
@@ -116,7 +116,7 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
     const [a, ...b] = await Promise.all(
       [serverEnv, beforeEnv, beforeEnv, beforeEnv].map((env) => startAppServer(ctx, env)),
     );
-    const aq = await startAppServer(ctx, { ...serverEnv, APP_MAX_CONCURRENT_REQUESTS: String(AQ_LIMIT) });
+    const a0 = await startAppServer(ctx, { ...serverEnv, APP_MAX_CONCURRENT_REQUESTS: "0" });
     const sharedPort = { ...serverEnv, PORT: String(freePort()), APP_REUSE_PORT: "true" };
     const a2Env = { ...sharedPort, DB_MAX_POOL_SIZE: String(A2_MAX_POOL_SIZE), APP_INSTANCES: "2" };
     const a2 = await Promise.all(
@@ -143,11 +143,11 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
         targets: [{ baseUrl: a.baseUrl, instances: 1 }],
       },
       {
-        key: "aq",
-        label: `(aq) this server, at most ${AQ_LIMIT} requests inside at once (APP_MAX_CONCURRENT_REQUESTS)`,
-        baseUrls: [aq.baseUrl],
-        match: appInstances([aq.pid]),
-        targets: [{ baseUrl: aq.baseUrl, instances: 1 }],
+        key: "a0",
+        label: "(a0) this server with admission off (APP_MAX_CONCURRENT_REQUESTS=0)",
+        baseUrls: [a0.baseUrl],
+        match: appInstances([a0.pid]),
+        targets: [{ baseUrl: a0.baseUrl, instances: 1 }],
       },
       {
         key: "a2",
@@ -193,7 +193,7 @@ export async function runtimeBench(options: RuntimeBenchOptions = {}): Promise<s
       }
     }
     const memory: MemoryResult[] = memoryResults(phases, 1000, { a: 1, a2: A2_INSTANCES, b: b.length });
-    await Promise.all([a, aq, ...a2, ...b].map(async (server) => {
+    await Promise.all([a, a0, ...a2, ...b].map(async (server) => {
       server.signal("SIGTERM");
       await server.exited;
     }));
