@@ -76,6 +76,8 @@ const DRIVER_DEFAULTS = {
   DB_SERVER_SELECTION_TIMEOUT_MS: "30000",
   DB_SOCKET_TIMEOUT_MS: "0",
   DB_WAIT_QUEUE_TIMEOUT_MS: "0",
+  // The seeds' processes let every request in.
+  APP_MAX_CONCURRENT_REQUESTS: "0",
 };
 const ENTRIES = 50;
 const CONCURRENCIES = [100, 1000];

@@ -3,8 +3,8 @@
  * the app's per-request work (context, log context, driver wait-queue entry) is made. With a pool of 10 and
  * 1,000 clients, 990 requests otherwise each hold all of that while they wait for a connection, and garbage
  * collection took twice its share of the CPU (`scripts/bench/README.md`, runtime). A request that waits
- * longer than `timeoutMs` is answered 503 with `Retry-After`, as a pool checkout timeout is. Health checks are
- * never queued: a probe must see the process, however busy.
+ * longer than `timeoutMs` is answered 503 with `Retry-After`, as a pool checkout timeout is. Health probes and
+ * metrics scrapes are never queued: they must see the process, however busy.
  *
  * @example
  * ```ts
@@ -20,6 +20,7 @@
 export interface AdmissionOptions {
   /** 0 turns admission off: every request goes straight in. */
   limit: number;
+  /** How long a request may wait; 0 waits as long as it takes, as the driver's waitQueueTimeoutMS 0 does. */
   timeoutMs: number;
 }
 
@@ -27,8 +28,8 @@ interface Waiter {
   admit(): void;
 }
 
-// Probes are answered whatever the load: `/health/live` and `/health/ready`.
-const NEVER_QUEUED = /^https?:\/\/[^/]+\/health\//;
+// Probes and scrapes are answered whatever the load: `/health/live`, `/health/ready` and `/metrics`.
+const NEVER_QUEUED = /^https?:\/\/[^/]+\/(health\/|metrics(\?|$))/;
 
 /** The gate in front of the app; see the module's description. */
 export class Admission {
@@ -74,10 +75,12 @@ export class Admission {
           resolve(true);
         },
       };
-      const timer = setTimeout(() => {
-        this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
-        resolve(false);
-      }, this.#timeoutMs);
+      const timer = this.#timeoutMs > 0
+        ? setTimeout(() => {
+          this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+          resolve(false);
+        }, this.#timeoutMs)
+        : undefined;
       this.#waiting.push(waiter);
     });
   }

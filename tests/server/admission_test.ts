@@ -39,15 +39,37 @@ Deno.test("a request that waits past the timeout is refused with 503 and Retry-A
   assert.equal(admission.inside, 0);
 });
 
-Deno.test("health probes are never queued, and limit 0 admits everything", async () => {
+Deno.test("health probes and metrics scrapes are never queued, and limit 0 admits everything", async () => {
   const busy = new Admission({ limit: 1, timeoutMs: 10_000 });
-  assert.equal(await busy.enter(request()), true);
-  const probe = request("/health/ready");
-  assert.equal(await busy.enter(probe), true);
-  busy.leave(probe);
+  const holder = request();
+  assert.equal(await busy.enter(holder), true);
+  for (const path of ["/health/ready", "/health/live", "/metrics"]) {
+    const probe = request(path);
+    assert.equal(await busy.enter(probe), true, path);
+    busy.leave(probe);
+  }
   assert.equal(busy.inside, 1, "a probe neither takes nor frees a place");
+  assert.equal(busy.waiting, 0);
+  const metricsLike = request("/metricsfoo");
+  let admitted = false;
+  void busy.enter(metricsLike).then((ok) => (admitted = ok));
+  assert.equal(busy.waiting, 1, "only /metrics itself skips the queue");
+  busy.leave(holder);
+  await Promise.resolve();
+  assert.equal(admitted, true);
   const off = new Admission({ limit: 0, timeoutMs: 1 });
   for (let i = 0; i < 100; i++) assert.equal(await off.enter(request()), true);
   assert.equal(off.inside, 0);
   assert.throws(() => new Admission({ limit: -1, timeoutMs: 1 }), RangeError);
+});
+
+Deno.test("timeout 0 waits as long as it takes, as the driver's waitQueueTimeoutMS 0 does", async () => {
+  const admission = new Admission({ limit: 1, timeoutMs: 0 });
+  const first = request();
+  assert.equal(await admission.enter(first), true);
+  const second = admission.enter(request());
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(admission.waiting, 1, "still waiting, not refused");
+  admission.leave(first);
+  assert.equal(await second, true);
 });
