@@ -38,6 +38,7 @@ export class Admission {
   readonly #waiting: Waiter[] = [];
   readonly #bypassed = new WeakSet<Request>();
   #inside = 0;
+  #refused = 0;
 
   constructor(options: AdmissionOptions) {
     if (!Number.isInteger(options.limit) || options.limit < 0) {
@@ -55,6 +56,11 @@ export class Admission {
   /** Requests waiting to be admitted. */
   get waiting(): number {
     return this.#waiting.length;
+  }
+
+  /** Requests that waited past the timeout since start (each answered `refusal()`). */
+  get refused(): number {
+    return this.#refused;
   }
 
   /** Resolves true once `request` may go in, or false when it waited past the timeout (answer `refusal()`). */
@@ -78,6 +84,7 @@ export class Admission {
       const timer = this.#timeoutMs > 0
         ? setTimeout(() => {
           this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+          this.#refused++;
           resolve(false);
         }, this.#timeoutMs)
         : undefined;

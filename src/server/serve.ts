@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { Db } from "mongodb";
-import { Gauge } from "prom-client";
+import { Counter, Gauge } from "prom-client";
 import type { Config } from "../config.ts";
 import { getLogger } from "../log.ts";
 import { Admission } from "./admission.ts";
@@ -111,6 +111,24 @@ export async function startServer(parts: ServerParts): Promise<RunningServer> {
       done.resolve();
     }
   };
+  // Admission answers outside the app, so neither the HTTP histogram nor the access log sees its refusals.
+  new Gauge({
+    name: "zien_http_admission_waiting",
+    help: "Requests waiting to enter the app (APP_MAX_CONCURRENT_REQUESTS).",
+    registers: [observability.metrics.registry],
+    collect() {
+      this.set(admission.waiting);
+    },
+  });
+  new Counter({
+    name: "zien_http_admission_refused_total",
+    help: "Requests answered 503 after waiting past DB_WAIT_QUEUE_TIMEOUT_MS to enter the app.",
+    registers: [observability.metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(admission.refused);
+    },
+  });
   new Gauge({
     name: "http_server_active_requests",
     help: "HTTP requests being handled, this scrape included (a shutdown waits for them).",

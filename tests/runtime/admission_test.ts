@@ -24,6 +24,8 @@ Deno.test("APP_MAX_CONCURRENT_REQUESTS: the rest wait outside the app, past the 
     }
     devdb.setLatency(0);
     assert.equal((await readEntries(server.baseUrl, token)).status, 200, "admitted again once there is room");
+    const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^zien_http_admission_refused_total 2$/m, "the refusals are counted on /metrics");
     server.signal("SIGTERM");
     assert.equal(await server.exited, 0);
   } finally {
